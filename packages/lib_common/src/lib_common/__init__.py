@@ -1,0 +1,1 @@
+"""rsdev lib_common: the engine, the upstream ingestors and simulator, and shared utilities."""

@@ -1,0 +1,1 @@
+"""The engine: symbol registry, memory guard, dispatcher, upstream manager, market hours."""

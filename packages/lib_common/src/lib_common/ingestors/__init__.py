@@ -1,0 +1,1 @@
+"""Upstream ingestors: Yahoo streaming and REST, CNN Fear & Greed."""

@@ -1,0 +1,1 @@
+"""Yahoo Finance: PricingData schema, sans-I/O codec, stream client, REST poller."""

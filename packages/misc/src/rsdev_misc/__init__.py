@@ -1,0 +1,1 @@
+"""rsdev monitors: monitor-postgres, monitor-redis and monitor-net on one shared loop."""

@@ -1,0 +1,1 @@
+"""The monitor loop shared by monitor-postgres, monitor-redis and monitor-net."""

@@ -1,0 +1,1 @@
+"""rsdev gateways: restream and server-yahoo."""

@@ -1,0 +1,1 @@
+"""restream: the quote fan-out gateway."""

@@ -1,0 +1,1 @@
+"""server-yahoo: a Yahoo-protocol-compatible streaming endpoint."""

@@ -1,0 +1,1 @@
+"""Networking shared by the simulator and the gateways: one port for HTTP and WebSocket."""

@@ -37,6 +37,9 @@ class ProbeResult:
     details: dict[str, float | str] = field(default_factory=dict)
     error: str | None = None
     failure: FailureKind | None = None
+    # ok but impaired: part of a multi-target check failed (monitor-net: some targets down).
+    # The state machine treats it as a success; `--once` reports it as WARNING.
+    degraded: bool = False
 
 
 class Probe(Protocol):
@@ -45,7 +48,8 @@ class Probe(Protocol):
     @property
     def target(self) -> str: ...
 
-    async def probe(self, timeout: float) -> ProbeResult:
+    # The timeout is passed on to the client library (connect_timeout, socket timeouts).
+    async def probe(self, timeout: float) -> ProbeResult:  # noqa: ASYNC109
         """Check once; never raise for service failures, return a failed result instead."""
         ...
 

@@ -136,3 +136,9 @@ def test_editor_choice_editor_then_visual_then_vi() -> None:
     assert editor_command({"EDITOR": "code --wait", "VISUAL": "emacs"}) == ["code", "--wait"]
     assert editor_command({"EDITOR": " ", "VISUAL": "emacs"}) == ["emacs"]
     assert editor_command({}) == ["vi"]
+
+
+def test_unparsable_editor_variable_is_edit_error() -> None:
+    """An $EDITOR with an unbalanced quote is an EditError, not a crash."""
+    with pytest.raises(EditError, match=r"cannot parse \$EDITOR"):
+        editor_command({"EDITOR": "vim 'oops"})

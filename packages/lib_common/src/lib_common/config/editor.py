@@ -34,7 +34,10 @@ def editor_command(environ: Mapping[str, str]) -> list[str]:
     for var in ("EDITOR", "VISUAL"):
         value = environ.get(var, "").strip()
         if value:
-            return shlex.split(value)
+            try:
+                return shlex.split(value)
+            except ValueError as exc:  # e.g. an unbalanced quote
+                raise EditError(f"cannot parse ${var} ({exc})") from None
     return ["vi"]
 
 

@@ -7,9 +7,10 @@ import logging
 import os
 import select
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
-from lib_common.logging import LoggingHandle
+from lib_common.logging import LoggingHandle, setup_logging
 from loguru import logger
 
 ANSI = "\x1b["
@@ -103,3 +104,14 @@ def test_close_removes_sinks_and_the_stdlib_bridge(
     assert len(stream.getvalue().splitlines()) == 1
     assert not any(type(h).__name__ == "InterceptHandler" for h in logging.getLogger().handlers)
     assert logging.getLogger().level == root_level
+
+
+def test_a_failed_setup_leaves_nothing_behind(tmp_path: Path) -> None:
+    """An unknown level raises, and no sink or stdlib bridge stays installed."""
+    stream = io.StringIO()
+    with pytest.raises(ValueError):
+        setup_logging("bad", stderr=stream, log_dir=tmp_path, file_level="NOPE")
+    logger.error("nobody listens")
+    logging.getLogger("someapp").error("nobody listens")
+    assert stream.getvalue() == ""
+    assert not any(type(h).__name__ == "InterceptHandler" for h in logging.getLogger().handlers)

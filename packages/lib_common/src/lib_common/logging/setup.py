@@ -11,7 +11,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
 
@@ -100,14 +100,52 @@ def setup_logging(
     - every record carries ``app``, ``host`` and ``pid``; stdlib loggers are routed in, with
       ``library_levels`` applied to noisy libraries.
     """
+    global _active
     if _active is not None:
         _active.close()
     with suppress(ValueError):
         logger.remove(0)  # loguru's default stderr sink, present until someone removes it
     logger.configure(extra={"app": app, "host": socket.gethostname()})
 
-    stream = stderr if stderr is not None else sys.stderr
     handle = LoggingHandle(app=app, log_file=None, speech=None)
+    try:
+        floor = _add_sinks(
+            handle,
+            stream=stderr if stderr is not None else sys.stderr,
+            level=level,
+            json_stderr=json_stderr,
+            colorize=colorize,
+            log_dir=log_dir,
+            file_level=level if file_level is None else file_level,
+            file_options={
+                "rotation": _rotation(rotation),
+                "retention": retention,
+                "compression": compression,
+            },
+            speech=speech,
+        )
+        handle._root_level = logging.getLogger().level
+        handle._bridge = install_stdlib_bridge(floor, library_levels)
+    except BaseException:
+        handle.close()  # a bad level or path must not leave half a setup behind
+        raise
+    _active = handle
+    return handle
+
+
+def _add_sinks(
+    handle: LoggingHandle,
+    *,
+    stream: TextIO,
+    level: str | int,
+    json_stderr: bool,
+    colorize: bool | None,
+    log_dir: Path | None,
+    file_level: str | int,
+    file_options: dict[str, Any],
+    speech: SpeechConfig | None,
+) -> int:
+    """Add the sinks to loguru and ``handle``; returns the lowest level they keep."""
     ids = handle._handler_ids
     if json_stderr:
         ids.append(logger.add(stream, level=level, format=json_format, colorize=False))
@@ -122,42 +160,37 @@ def setup_logging(
                 diagnose=False,  # variable values in tracebacks can hold secrets
             )
         )
-    levels = [logger.level(level).no if isinstance(level, str) else level]
+    floor = _levelno(level)
     if log_dir is not None:
-        handle.log_file = Path(log_dir) / f"{app}.jsonl"
-        file_level = level if file_level is None else file_level
+        handle.log_file = Path(log_dir) / f"{handle.app}.jsonl"
         ids.append(
             logger.add(
                 handle.log_file,
                 level=file_level,
                 format=queued_json_format,
-                rotation=_rotation(rotation),
-                retention=retention,
-                compression=compression,
                 enqueue=True,  # file writes, compression and retention stay off the event loop
                 encoding="utf-8",
+                **file_options,
             )
         )
-        levels.append(logger.level(file_level).no if isinstance(file_level, str) else file_level)
+        floor = min(floor, _levelno(file_level))
     if speech is not None:
-        handle.speech = SpeechSink(speech, app=app)
+        handle.speech = SpeechSink(speech, app=handle.app)
         # The sink's own filter picks errors and alerts; its handler level only keeps loguru
         # from building records no sink wants (alerts below every sink's level are not spoken).
-        speech_floor = min([*levels, handle.speech.levelno])
         ids.append(
             logger.add(
-                handle.speech, level=speech_floor, filter=handle.speech.wants, format="{message}"
+                handle.speech,
+                level=min(floor, handle.speech.levelno),
+                filter=handle.speech.wants,
+                format="{message}",
             )
         )
-    handle._root_level = logging.getLogger().level
-    handle._bridge = install_stdlib_bridge(min(levels), library_levels)
-    _set_active(handle)
-    return handle
+    return floor
 
 
-def _set_active(handle: LoggingHandle) -> None:
-    global _active
-    _active = handle
+def _levelno(level: str | int) -> int:
+    return logger.level(level).no if isinstance(level, str) else level
 
 
 def _rotation(rotation: str | RotationFunction) -> str | RotationFunction:

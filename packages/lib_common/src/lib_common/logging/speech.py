@@ -73,7 +73,7 @@ class SpeechSink:
         self._config = config
         self._app = app
         level = config.level
-        self.levelno = logger.level(level).no if isinstance(level, str) else level
+        self.levelno: int = logger.level(level).no if isinstance(level, str) else level
         self._bucket = TokenBucket(config.interval, config.burst)
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=config.queue_size)
         self._lock = threading.Lock()

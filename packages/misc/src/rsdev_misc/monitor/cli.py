@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import anyio
+from anyio.abc import TaskStatus
 from loguru import logger
 
 from rsdev_misc.monitor.clock import Instant
@@ -156,9 +157,18 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser(
-    prog: str, description: str, env_prefix: str, *, epilog: str | None = None
+    prog: str,
+    description: str,
+    env_prefix: str,
+    *,
+    epilog: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> MonitorArgumentParser:
-    """A parser with the common monitor options; their env names are ``<env_prefix>_<NAME>``."""
+    """A parser with the common monitor options; their env names are ``<env_prefix>_<NAME>``.
+
+    `defaults` overrides built-in defaults of common options by name (``interval``,
+    ``timeout``, ``fail_after``, ``recover_after``, ``remind_every`` in minutes, ``warn_ms``).
+    """
     from lib_common.logging import add_logging_arguments
 
     p = env_prefix.rstrip("_")
@@ -189,12 +199,24 @@ def build_parser(
     )
     beat = parser.add_argument_group("probing and alerting")
     s = MonitorSettings()
+    d: dict[str, Any] = {
+        "interval": s.interval,
+        "timeout": s.timeout,
+        "fail_after": s.fail_after,
+        "recover_after": s.recover_after,
+        "remind_every": 30.0,
+        "warn_ms": None,
+    }
+    unknown = set(defaults or {}) - set(d)
+    if unknown:
+        raise ValueError(f"no such common option: {sorted(unknown)}")
+    d.update(defaults or {})
     add_setting(
         parser,
         "--interval",
         env=f"{p}_INTERVAL",
         config_key="interval",
-        default=s.interval,
+        default=d["interval"],
         type=_positive_float,
         metavar="SECONDS",
         group=beat,
@@ -205,7 +227,7 @@ def build_parser(
         "--timeout",
         env=f"{p}_TIMEOUT",
         config_key="timeout",
-        default=s.timeout,
+        default=d["timeout"],
         type=_positive_float,
         metavar="SECONDS",
         group=beat,
@@ -216,7 +238,7 @@ def build_parser(
         "--fail-after",
         env=f"{p}_FAIL_AFTER",
         config_key="fail_after",
-        default=s.fail_after,
+        default=d["fail_after"],
         type=int,
         metavar="N",
         group=beat,
@@ -227,7 +249,7 @@ def build_parser(
         "--recover-after",
         env=f"{p}_RECOVER_AFTER",
         config_key="recover_after",
-        default=s.recover_after,
+        default=d["recover_after"],
         type=int,
         metavar="M",
         group=beat,
@@ -249,6 +271,7 @@ def build_parser(
         "--warn-ms",
         env=f"{p}_WARN_MS",
         config_key="warn_ms",
+        default=d["warn_ms"],
         type=float,
         metavar="MS",
         group=beat,
@@ -457,26 +480,28 @@ async def _daemon(
             return EXIT_CONFIG
         logger.info("metrics on http://127.0.0.1:{}/metrics", server.port)
     loop = MonitorLoop(probe, settings, tool=tool, observers=observers, metrics=metrics)
-    logger.bind(tool=tool, target=target).info(
-        "watching {} every {:g}s (DOWN after {} failures, UP after {} successes){}",
-        target,
-        settings.interval,
-        settings.fail_after,
-        settings.recover_after,
-        f"; state file {settings.state_file}" if settings.state_file else "",
-    )
     stop = anyio.Event()
     try:
         async with anyio.create_task_group() as tg:
 
-            async def on_signal() -> None:
+            async def on_signal(*, task_status: TaskStatus[None]) -> None:
                 with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    task_status.started()
                     async for signum in signals:
                         logger.info("{} received: stopping", signal.Signals(signum).name)
                         stop.set()
                         return
 
-            tg.start_soon(on_signal)
+            await tg.start(on_signal)
+            # Logged once signals are handled: from here SIGINT/SIGTERM stop cleanly.
+            logger.bind(tool=tool, target=target).info(
+                "watching {} every {:g}s (DOWN after {} failures, UP after {} successes){}",
+                target,
+                settings.interval,
+                settings.fail_after,
+                settings.recover_after,
+                f"; state file {settings.state_file}" if settings.state_file else "",
+            )
             await loop.run(stop)
             tg.cancel_scope.cancel()
     finally:

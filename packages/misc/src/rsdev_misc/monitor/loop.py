@@ -195,9 +195,10 @@ class MonitorLoop:
         self.log.bind(state=obs.step.state.value).debug(
             "{}", human_line(self.tool, self.target, result, severity)
         )
-        self._announce(beat)
+        # Persist before announcing: whoever hears "DOWN" can rely on it surviving a crash.
         if obs.step.changed or (not result.ok and self.tracker.state is State.DOWN):
             self.save()
+        self._announce(beat)
         self._update_metrics(at, beat)
         for observer in self.observers:
             observer.on_beat(beat)

@@ -1,1 +1,111 @@
-"""The engine: symbol registry, memory guard, dispatcher, upstream manager, market hours."""
+"""The engine: symbol registry, memory guard, dispatcher, upstream modes, market hours.
+
+Every part here is sans-I/O bookkeeping (time and events in, decisions out) except the
+dispatcher's one `loop.call_soon`; see docs/engine.md.
+"""
+
+from lib_common.core.dispatcher import (
+    CLOSE_MEMORY_PRESSURE,
+    CLOSE_SLOW_CONSUMER,
+    DEFAULT_LAG_THRESHOLD,
+    Dispatcher,
+    DispatcherStats,
+    FlushResult,
+    FrameBuilder,
+    SubscriberLookup,
+    default_frame_builder,
+    wall_clock_us,
+)
+from lib_common.core.market_hours import (
+    NEW_YORK,
+    NYSE,
+    MarketSession,
+    NyseCalendar,
+    SymbolHours,
+    TradingDay,
+    any_may_trade,
+    is_open,
+    next_change,
+    next_open,
+    session_at,
+    symbol_hours,
+    symbol_may_trade,
+    trades_around_the_clock,
+)
+from lib_common.core.memory_guard import (
+    EvictionReason,
+    GuardStats,
+    MemoryGuard,
+    Priority,
+    Victim,
+)
+from lib_common.core.messages import encode_error_message, encode_json, encode_quote_message
+from lib_common.core.registry import RegistryChange, RegistryStats, SymbolRegistry
+from lib_common.core.symbols import (
+    KNOWN_INDICATORS,
+    MAX_SYMBOL_LENGTH,
+    Rejection,
+    SymbolError,
+    SymbolProblem,
+    check_symbols,
+    is_indicator,
+    normalize_symbol,
+)
+from lib_common.core.upstream_modes import (
+    MODE_TABLE,
+    ModeEvent,
+    Transition,
+    UpstreamMode,
+    UpstreamModeMachine,
+)
+
+__all__ = [
+    "CLOSE_MEMORY_PRESSURE",
+    "CLOSE_SLOW_CONSUMER",
+    "DEFAULT_LAG_THRESHOLD",
+    "KNOWN_INDICATORS",
+    "MAX_SYMBOL_LENGTH",
+    "MODE_TABLE",
+    "NEW_YORK",
+    "NYSE",
+    "Dispatcher",
+    "DispatcherStats",
+    "EvictionReason",
+    "FlushResult",
+    "FrameBuilder",
+    "GuardStats",
+    "MarketSession",
+    "MemoryGuard",
+    "ModeEvent",
+    "NyseCalendar",
+    "Priority",
+    "RegistryChange",
+    "RegistryStats",
+    "Rejection",
+    "SubscriberLookup",
+    "SymbolError",
+    "SymbolHours",
+    "SymbolProblem",
+    "SymbolRegistry",
+    "TradingDay",
+    "Transition",
+    "UpstreamMode",
+    "UpstreamModeMachine",
+    "Victim",
+    "any_may_trade",
+    "check_symbols",
+    "default_frame_builder",
+    "encode_error_message",
+    "encode_json",
+    "encode_quote_message",
+    "is_indicator",
+    "is_open",
+    "next_change",
+    "next_open",
+    "normalize_symbol",
+    "session_at",
+    "symbol_hours",
+    "symbol_may_trade",
+    "trades_around_the_clock",
+    "wall_clock_us",
+]

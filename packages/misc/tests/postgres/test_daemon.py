@@ -1,0 +1,67 @@
+"""The shared monitor loop on a real PostgreSQL: PENDING, DOWN, UP and the measured downtime."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+from rsdev_misc.monitor import FailureKind, MonitorSettings, State
+from rsdev_misc.monitor_postgres import PostgresProbe, resolve_target
+
+from ..servers import PostgresServer, running_loop
+
+pytestmark = pytest.mark.anyio
+
+INTERVAL = 0.15
+
+
+def settings() -> MonitorSettings:
+    return MonitorSettings(
+        interval=INTERVAL, timeout=1.0, fail_after=3, recover_after=2, remind_every=None
+    )
+
+
+async def test_outage_is_pending_then_down_then_up_with_its_duration(
+    postgres: PostgresServer,
+) -> None:
+    """Stop → PENDING, DOWN after 3 failures; start → UP; logged downtime ≈ the real one."""
+    target = resolve_target(postgres.dsn(), sslrootcert=str(postgres.ca.ca_file))
+    async with running_loop(PostgresProbe(target), settings(), "monitor-postgres") as run:
+        await run.wait_for(lambda b: b.result.ok)
+        before_stop = time.monotonic()
+        await anyio.to_thread.run_sync(postgres.stop)
+        stopped = time.monotonic()
+        pending = await run.wait_for(lambda b: b.step.state is State.PENDING)
+        down = await run.wait_for(lambda b: b.opened is not None)
+        before_start = time.monotonic()
+        await anyio.to_thread.run_sync(postgres.start)
+        started = time.monotonic()
+        up = await run.wait_for(lambda b: b.closed is not None)
+    assert pending.result.failure is FailureKind.NETWORK
+    assert down.step.state is State.DOWN
+    assert down.opened is not None
+    assert down.opened.failed_probes == 3
+    assert up.step.state is State.UP
+    assert up.closed is not None
+    # The server was really down somewhere between (before_start - stopped) and
+    # (started - before_stop); the monitor's figure may be off by one interval either way.
+    slack = INTERVAL + 0.1
+    assert before_start - stopped - slack <= up.closed.duration_s <= started - before_stop + slack
+    logs = "\n".join(run.logs)
+    assert "is DOWN since" in logs
+    assert "is UP again after" in logs
+    assert postgres.password not in logs
+
+
+async def test_wrong_password_goes_down_as_authentication(postgres: PostgresServer) -> None:
+    """A wrong password is DOWN for authentication; no password reaches any log line."""
+    wrong = "Wrong-Pw-QUAGGA-91"
+    target = resolve_target(postgres.dsn(password=wrong), sslrootcert=str(postgres.ca.ca_file))
+    async with running_loop(PostgresProbe(target), settings(), "monitor-postgres") as run:
+        down = await run.wait_for(lambda b: b.opened is not None)
+    assert down.result.failure is FailureKind.AUTHENTICATION
+    logs = "\n".join(run.logs)
+    assert "authentication" in logs
+    assert wrong not in logs
+    assert postgres.password not in logs

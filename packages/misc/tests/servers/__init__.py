@@ -1,0 +1,25 @@
+"""Real servers on loopback for the monitor tests: PostgreSQL, PgBouncer, Redis, test CAs.
+
+Use them through the fixtures in `packages/misc/tests/conftest.py`; import the classes from
+a test module with a relative import (`from ..servers import PostgresServer`) for types.
+"""
+
+from ._support import free_port, require_binary, service_user, wait_until
+from .daemon import LoopRun, running_loop
+from .postgres import PgBouncerServer, PostgresServer
+from .redis import BlackHole, RedisServer
+from .tls import TestCA
+
+__all__ = [
+    "BlackHole",
+    "LoopRun",
+    "PgBouncerServer",
+    "PostgresServer",
+    "RedisServer",
+    "TestCA",
+    "free_port",
+    "require_binary",
+    "running_loop",
+    "service_user",
+    "wait_until",
+]

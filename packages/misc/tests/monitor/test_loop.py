@@ -204,3 +204,16 @@ async def test_slow_probe_is_a_warning(clock, scripted) -> None:
     loop = MonitorLoop(scripted(slow), MonitorSettings(warn_ms=100), clock=clock)
     beat = await loop.step()
     assert (beat.severity, beat.step.state) == (Severity.WARNING, State.UP)
+
+
+async def test_unwritable_state_file_is_reported_once(clock, scripted, tmp_path, records) -> None:
+    """A state file that cannot be written logs one error, not one per probe."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = MonitorSettings(fail_after=1, state_file=blocker / "state.json")
+    loop = MonitorLoop(scripted("fail"), settings, clock=clock)
+    for _ in range(4):
+        await loop.step()
+    errors = [r for r in records if "cannot write state file" in r["message"]]
+    assert len(errors) == 1
+    assert loop.state is State.DOWN

@@ -106,6 +106,7 @@ class MonitorLoop:
         self.beats = 0
         self.log = logger.bind(tool=tool, target=self.target)
         self.restored: OpenOutage | None = None
+        self._save_error: str | None = None
         if settings.state_file is not None:
             self._restore(settings.state_file)
 
@@ -149,7 +150,13 @@ class MonitorLoop:
         try:
             save_state(path, saved)
         except StateFileError as exc:
-            self.log.error("{}", exc)
+            if str(exc) != self._save_error:  # once per distinct problem, not every probe
+                self.log.error("{}", exc)
+            self._save_error = str(exc)
+        else:
+            if self._save_error is not None:
+                self.log.info("state file {} is writable again", path)
+            self._save_error = None
 
     # -- one beat ----------------------------------------------------------------------
     async def probe_once(self) -> ProbeResult:

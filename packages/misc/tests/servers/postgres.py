@@ -62,7 +62,11 @@ class PostgresServer:
         self.log_file = self.base / "postgres.log"
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
-        self._initdb()
+        try:
+            self._initdb()
+        except BaseException:
+            self.close()  # never leave a half-started server behind
+            raise
 
     def dsn(self, **overrides: str | int) -> str:
         """libpq conninfo for the monitor role over TCP; TLS settings are the caller's."""
@@ -236,7 +240,11 @@ server_tls_sslmode = disable
 pidfile = {self.base}/pgbouncer.pid
 """
         )
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
 
     def dsn(self, **overrides: str | int) -> str:
         """libpq conninfo through the pooler (plaintext on loopback: pass sslmode=disable)."""

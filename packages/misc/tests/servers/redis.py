@@ -34,7 +34,11 @@ class RedisServer:
         self.log_file = self.base / "redis.log"
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # never leave a half-started server behind
+            raise
 
     @property
     def scheme(self) -> str:

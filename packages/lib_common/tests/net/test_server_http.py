@@ -169,3 +169,12 @@ async def test_hanging_handler_is_cancelled_when_client_leaves() -> None:
         with anyio.fail_after(2):
             await started.wait()
             await cancelled.wait()
+
+
+@pytest.mark.anyio
+async def test_bind_error_is_a_plain_oserror() -> None:
+    """A port in use raises OSError itself, not wrapped in an exception group."""
+    async with serve() as server:
+        with pytest.raises(OSError):
+            async with serve(port=server.port):
+                pass

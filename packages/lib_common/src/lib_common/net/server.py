@@ -372,7 +372,6 @@ class Server:
 
     def __init__(
         self,
-        task_group: TaskGroup,
         http_handler: HttpHandler,
         ws_handler: WsHandler | None,
         settings: ServerSettings,
@@ -380,7 +379,7 @@ class Server:
         self.settings = settings
         self.http_handler = http_handler
         self.ws_handler = ws_handler
-        self._tg = task_group
+        self._tg: TaskGroup | None = None
         self._connections: set[_Connection] = set()
         self._ws: set[WsConnection] = set()
         self._aio_server: asyncio.Server | None = None
@@ -413,11 +412,22 @@ class Server:
         """TCP connections currently open (HTTP and WebSocket)."""
         return len(self._connections)
 
-    async def start(self, host: str, port: int) -> None:
+    async def bind(self, host: str, port: int) -> None:
+        """Bind the listening socket (errors such as EADDRINUSE surface here, unwrapped)."""
         loop = asyncio.get_running_loop()
         self._aio_server = await loop.create_server(
-            lambda: _Connection(self), host, port, backlog=self.settings.backlog
+            lambda: _Connection(self),
+            host,
+            port,
+            backlog=self.settings.backlog,
+            start_serving=False,
         )
+
+    async def start_serving(self, task_group: TaskGroup) -> None:
+        """Accept connections; their handlers run in `task_group`."""
+        assert self._aio_server is not None
+        self._tg = task_group
+        await self._aio_server.start_serving()
 
     def register(self, conn: _Connection) -> bool:
         if self.shutting_down:
@@ -437,6 +447,7 @@ class Server:
         self._ws.add(conn)
 
     def spawn(self, func: Callable[[Unpack[Ts]], Coroutine[Any, Any, None]], *args: *Ts) -> None:
+        assert self._tg is not None
         self._tg.start_soon(func, *args)
 
     async def run_keepalive(self, interval: float) -> None:
@@ -451,11 +462,15 @@ class Server:
                 else:
                     conn.ping()
 
+    def close_listener(self) -> None:
+        """Stop accepting (idempotent)."""
+        if self._aio_server is not None:
+            self._aio_server.close()
+
     async def shutdown(self, code: int = 1001, reason: str = "server shutting down") -> None:
         """Stop accepting, close every WebSocket with `code`, wait, then abort stragglers."""
         self.shutting_down = True
-        if self._aio_server is not None:
-            self._aio_server.close()
+        self.close_listener()
         for ws in list(self._ws):
             ws.close(code, reason)
         for conn in list(self._connections):
@@ -484,14 +499,18 @@ async def serve(
     it returns, or 1011 when it raises. Without `ws_handler`, upgrades go to `http_handler`.
     """
     settings = settings or ServerSettings()
-    async with anyio.create_task_group() as tg:
-        server = Server(tg, http_handler, ws_handler, settings)
-        await server.start(host, port)
-        if settings.ping_interval is not None:
-            tg.start_soon(server.run_keepalive, settings.ping_interval)
-        try:
-            yield server
-        finally:
-            with anyio.CancelScope(shield=True):
-                await server.shutdown()
-            tg.cancel_scope.cancel()
+    server = Server(http_handler, ws_handler, settings)
+    await server.bind(host, port)
+    try:
+        async with anyio.create_task_group() as tg:
+            await server.start_serving(tg)
+            if settings.ping_interval is not None:
+                tg.start_soon(server.run_keepalive, settings.ping_interval)
+            try:
+                yield server
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await server.shutdown()
+                tg.cancel_scope.cancel()
+    finally:
+        server.close_listener()

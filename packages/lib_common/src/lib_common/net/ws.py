@@ -96,13 +96,16 @@ class WsConnection:
         """Bytes accepted but not yet sent (the transport's write buffer)."""
         return self._transport.get_write_buffer_size()
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        """Start the close handshake; the transport is aborted if it does not finish in time."""
+    def close(self, code: int | None = 1000, reason: str = "") -> None:
+        """Start the close handshake; the transport is aborted if it does not finish in time.
+
+        `code=None` sends a close frame without a status (the peer reports 1005).
+        """
         if self._closed:
             return
         self._closed = True
         try:
-            self._protocol.send_close(code, reason)
+            self._protocol.send_close(code, reason if code is not None else "")
         except InvalidState:  # the peer's close frame or an error got there first
             return
         self._flush()

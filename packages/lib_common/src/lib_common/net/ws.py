@@ -299,3 +299,10 @@ class WsConnection:
     def state(self) -> State:
         """The sans-I/O protocol's state (OPEN, CLOSING, CLOSED)."""
         return self._protocol.state
+
+
+if TYPE_CHECKING:
+    from lib_common.net.sink import FrameSink
+
+    def _is_a_frame_sink(conn: WsConnection) -> FrameSink:
+        return conn  # mypy proves WsConnection satisfies the dispatcher's seam

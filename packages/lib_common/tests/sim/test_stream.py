@@ -161,8 +161,7 @@ async def test_fan_out_across_connections(recv_frames: RecvFrames, send: Send) -
     prices_a = [q.price for q in got_a if isinstance(q, Quote)]
     prices_b = [q.price for q in got_b if isinstance(q, Quote)]
     assert isinstance(snapshot, Quote)
-    assert snapshot.price in prices_a or snapshot.price == prices_a[0]
-    assert prices_b == prices_a[prices_a.index(prices_b[0]) :][:5]
+    assert prices_b == prices_a[prices_a.index(prices_b[0]) :][:5]  # the same stream
     assert stats["connections"] == {"current": 2, "total": 2}
     assert stats["subscribe_counts"] == {"AAPL": 2}
 

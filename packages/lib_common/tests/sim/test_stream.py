@@ -161,7 +161,8 @@ async def test_fan_out_across_connections(recv_frames: RecvFrames, send: Send) -
     prices_a = [q.price for q in got_a if isinstance(q, Quote)]
     prices_b = [q.price for q in got_b if isinstance(q, Quote)]
     assert isinstance(snapshot, Quote)
-    assert prices_b == prices_a[prices_a.index(prices_b[0]) :][:5]  # the same stream
+    # b's five quotes appear, in order and contiguous, in a's: one shared stream.
+    assert any(prices_a[i : i + 5] == prices_b for i in range(len(prices_a)))
     assert stats["connections"] == {"current": 2, "total": 2}
     assert stats["subscribe_counts"] == {"AAPL": 2}
 

@@ -138,7 +138,9 @@ def run_main(
     the outer environment are removed first; the state dir is private to the test.
     """
 
-    def run(main: Callable[[list[str]], int], *argv: str, env: dict[str, str] | None = None):
+    def run(
+        main: Callable[[list[str]], int], *argv: str, env: dict[str, str] | None = None
+    ) -> Outcome:
         for name in list(os.environ):
             if name.startswith("RSDEV_") or name in _MONITOR_ENV:
                 monkeypatch.delenv(name)
@@ -165,7 +167,9 @@ def run_monitor(tmp_path: Path) -> RunMonitor:
     gets none of the monitors' variables from this environment, and a private state dir.
     """
 
-    def run(module: str, *argv: str, env: dict[str, str] | None = None, timeout: float = 30):
+    def run(
+        module: str, *argv: str, env: dict[str, str] | None = None, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
         clean = {
             k: v
             for k, v in os.environ.items()

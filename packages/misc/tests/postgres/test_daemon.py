@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import anyio
 import pytest
@@ -16,9 +17,14 @@ pytestmark = pytest.mark.anyio
 INTERVAL = 0.15
 
 
-def settings() -> MonitorSettings:
+def settings(state_file: Path | None = None) -> MonitorSettings:
     return MonitorSettings(
-        interval=INTERVAL, timeout=1.0, fail_after=3, recover_after=2, remind_every=None
+        state_file=state_file,
+        interval=INTERVAL,
+        timeout=1.0,
+        fail_after=3,
+        recover_after=2,
+        remind_every=None,
     )
 
 
@@ -54,14 +60,21 @@ async def test_outage_is_pending_then_down_then_up_with_its_duration(
     assert postgres.password not in logs
 
 
-async def test_wrong_password_goes_down_as_authentication(postgres: PostgresServer) -> None:
-    """A wrong password is DOWN for authentication; no password reaches any log line."""
+async def test_wrong_password_goes_down_as_authentication(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """A wrong password is DOWN for authentication; no password in any log line or state file."""
     wrong = "Wrong-Pw-QUAGGA-91"
     target = resolve_target(postgres.dsn(password=wrong), sslrootcert=str(postgres.ca.ca_file))
-    async with running_loop(PostgresProbe(target), settings(), "monitor-postgres") as run:
+    async with running_loop(
+        PostgresProbe(target), settings(tmp_path / "state.json"), "monitor-postgres"
+    ) as run:
         down = await run.wait_for(lambda b: b.opened is not None)
     assert down.result.failure is FailureKind.AUTHENTICATION
     logs = "\n".join(run.logs)
+    state = (tmp_path / "state.json").read_text()
+    assert "authentication" in state
+    assert wrong not in state
     assert "authentication" in logs
     assert wrong not in logs
     assert postgres.password not in logs

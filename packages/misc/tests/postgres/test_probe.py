@@ -102,6 +102,20 @@ async def test_pgbouncer_setup_reproduces_the_prepared_statement_trap(
             await twenty_rounds()
 
 
+async def test_database_down_behind_pgbouncer_fails_within_the_deadline(
+    pgbouncer: PgBouncerServer,
+) -> None:
+    """PgBouncer up, PostgreSQL down: the probe fails within --timeout, not after 120 s."""
+    await anyio.to_thread.run_sync(pgbouncer.postgres.stop)
+    probe = PostgresProbe(resolve_target(pgbouncer.dsn(), sslmode="disable"))
+    started = time.monotonic()
+    result = await probe.probe(0.5)
+    assert time.monotonic() - started < 1.5
+    assert not result.ok
+    # PgBouncer first holds the query (timeout), then reports its cached login error (08P01).
+    assert result.failure in (FailureKind.TIMEOUT, FailureKind.NETWORK)
+
+
 async def test_wrong_ca_fails_as_tls(postgres: PostgresServer, other_ca: TestCA) -> None:
     """verify-full against an unrelated CA fails as TLS, though the server allows plaintext."""
     target = resolve_target(postgres.dsn(), sslrootcert=str(other_ca.ca_file))

@@ -43,11 +43,10 @@ class ServiceUser:
     uid: int | None
     gid: int | None
 
-    def popen_kwargs(self) -> dict[str, object]:
-        """Arguments for subprocess.Popen that drop to this user (nothing when not root)."""
-        if self.uid is None:
-            return {}
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+    @property
+    def extra_groups(self) -> list[int] | None:
+        """Supplementary groups for Popen: none at all when dropping root, else unchanged."""
+        return None if self.uid is None else []
 
     def make_dir(self, prefix: str) -> Path:
         """A fresh temp dir owned by this user and readable by everyone (for the client)."""

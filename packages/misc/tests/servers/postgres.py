@@ -7,7 +7,6 @@ tests can take the server away and bring it back.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import signal
 import subprocess
@@ -78,7 +77,7 @@ class PostgresServer:
             "dbname": self.dbname,
         }
         params.update(overrides)
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
     def superuser_dsn(self) -> str:
         """The bootstrap superuser over the unix socket (trust), for set-up and checks."""
@@ -102,7 +101,9 @@ class PostgresServer:
                 stdin=subprocess.DEVNULL,
                 cwd=self.base,
                 env=_env(),
-                **self._runner.popen_kwargs(),  # type: ignore[arg-type]
+                user=self._runner.uid,
+                group=self._runner.gid,
+                extra_groups=self._runner.extra_groups,
             )
         wait_until(self._accepts_logins, what="postgres", process=self._process, log=self.log_file)
 
@@ -128,7 +129,9 @@ class PostgresServer:
             capture_output=True,
             cwd=self.base,
             env=_env(),
-            **self._runner.popen_kwargs(),  # type: ignore[arg-type]
+            user=self._runner.uid,
+            group=self._runner.gid,
+            extra_groups=self._runner.extra_groups,
         )
 
     def _initdb(self) -> None:
@@ -237,6 +240,8 @@ pool_mode = transaction
 default_pool_size = 2
 max_client_conn = 50
 server_tls_sslmode = disable
+# After PostgreSQL restarts in a test, log in to it again within a second (default 15 s).
+server_login_retry = 1
 pidfile = {self.base}/pgbouncer.pid
 """
         )
@@ -256,7 +261,7 @@ pidfile = {self.base}/pgbouncer.pid
             "dbname": self.dbname,
         }
         params.update(overrides)
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
     @property
     def running(self) -> bool:
@@ -274,9 +279,13 @@ pidfile = {self.base}/pgbouncer.pid
                 stdin=subprocess.DEVNULL,
                 cwd=self.base,
                 env=_env(),
-                **self._runner.popen_kwargs(),  # type: ignore[arg-type]
+                user=self._runner.uid,
+                group=self._runner.gid,
+                extra_groups=self._runner.extra_groups,
             )
-        wait_until(self._accepts_logins, what="pgbouncer", process=self._process, log=self.log_file)
+        wait_until(
+            self._answers_queries, what="pgbouncer", process=self._process, log=self.log_file
+        )
 
     def stop(self) -> None:
         """SIGINT: PgBouncer's immediate shutdown."""
@@ -285,19 +294,27 @@ pidfile = {self.base}/pgbouncer.pid
         self._process = None
 
     def ensure_running(self) -> None:
+        """Put PostgreSQL and PgBouncer back, and wait until queries pass through again."""
         self.postgres.ensure_running()
         self.start()
+        wait_until(
+            self._answers_queries, what="pgbouncer", process=self._process, log=self.log_file
+        )
 
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def _accepts_logins(self) -> bool:
+    def _answers_queries(self) -> bool:
+        # A login alone proves little: PgBouncer authenticates clients itself. Run a query,
+        # which needs a server connection (after a PostgreSQL restart it may need a retry).
         if not port_open(self.port):
             return False
-        with (
-            contextlib.suppress(psycopg.OperationalError),
-            psycopg.connect(self.dsn(sslmode="disable", connect_timeout=2), prepare_threshold=None),
-        ):
-            return True
-        return False
+        try:
+            with psycopg.connect(
+                self.dsn(sslmode="disable", connect_timeout=2), prepare_threshold=None
+            ) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True

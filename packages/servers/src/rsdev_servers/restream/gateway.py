@@ -1,0 +1,438 @@
+"""The running restream: upstream manager → dispatcher → client sessions, and HTTP.
+
+`RestreamGateway` wires the engine (lib_common.core) to the network (lib_common.net)
+through the shared session plumbing (rsdev_servers.common):
+
+- the `UpstreamManager` owns the Yahoo stream client, the REST poller, the CNN poller,
+  the symbol registry and the last-value cache; its callbacks land here:
+  `on_quote` → `Dispatcher.publish_quote` (encoded once, stamped `ts_library_out`, the
+  same frame for every subscriber); `on_status` → one status frame broadcast to all;
+  `on_indicator` → one indicator frame for `@fear_greed` subscribers;
+- each WebSocket client is a session of the `SessionHub` (admission, rate limit, error
+  budget); its requests are parsed by `protocol.parse_request` and applied synchronously;
+- the HTTP endpoints read `health()`, `metrics_body()` and `snapshot()`.
+
+`run(stop=…, announce=…)` listens, starts the manager, announces the URL and serves until
+`stop` is set; then it writes what is queued, closes every client with 1001, and stops
+the upstreams.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import anyio
+from lib_common.core import (
+    Dispatcher,
+    MemoryGuard,
+    Victim,
+    check_symbols,
+    encode_quote_message,
+    is_indicator,
+    is_open,
+    wall_clock_us,
+)
+from lib_common.core.calendar import US_MARKETS, MarketCalendar
+from lib_common.core.upstream_manager import ManagerSettings, UpstreamManager, UpstreamStatus
+from lib_common.ingestors.cnn import FearGreed, FearGreedPoller, FearGreedSchedule
+from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettings
+from lib_common.ingestors.yahoo.quote import Quote
+from lib_common.ingestors.yahoo.rest import YahooRestPoller
+from lib_common.ingestors.yahoo.stream import StreamConfig, YahooStreamClient
+from lib_common.net import ServerSettings, WsConnection
+from loguru import logger
+
+from rsdev_servers.common.lifecycle import open_server
+from rsdev_servers.common.security import AccessPolicy, is_loopback_host
+from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
+from rsdev_servers.restream.http_api import HttpApi, dashboard_root
+from rsdev_servers.restream.messages import (
+    encode_ack,
+    encode_error,
+    encode_indicator,
+    encode_pong,
+    encode_rejections,
+    encode_status,
+    indicator_json,
+)
+from rsdev_servers.restream.metrics import GatewaySnapshot, RestreamMetrics
+from rsdev_servers.restream.protocol import (
+    Ping,
+    ProtocolError,
+    RequestId,
+    Subscribe,
+    Unsubscribe,
+    parse_request,
+)
+from rsdev_servers.restream.settings import RestreamSettings
+
+__all__ = ["CLOSE_GOING_AWAY", "RestreamGateway", "Upstreams", "base_url"]
+
+CLOSE_GOING_AWAY: Final = 1001
+WS_PATH: Final = "/ws"
+PING_INTERVAL: Final = 30.0  # server keepalive: a client silent to pings for 30 s is gone
+CLOSE_TIMEOUT: Final = 2.0
+SHUTDOWN_TIMEOUT: Final = 2.0
+INBOUND_QUEUE: Final = 16  # client messages buffered before reading pauses
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    """Where the quotes come from: the Yahoo streamer, Yahoo REST base, CNN base."""
+
+    ws_url: str
+    rest_url: str
+    cnn_url: str
+    fear_greed_schedule: FearGreedScheduleSettings | None = None
+
+
+def base_url(host: str, port: int) -> str:
+    """The URL people open: wildcard binds are shown as 127.0.0.1."""
+    shown = host
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        shown = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        shown = f"[{host}]"
+    return f"http://{shown}:{port}/"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("rsdev-servers")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare tree
+        return "unknown"
+
+
+class RestreamGateway:
+    """One restream process's engine, sessions and endpoints."""
+
+    def __init__(
+        self,
+        settings: RestreamSettings,
+        upstreams: Upstreams,
+        *,
+        calendar: MarketCalendar = US_MARKETS,
+        demo: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.demo = demo
+        self._started = time.monotonic()
+        self._version = _version()
+        self.policy = AccessPolicy(token=settings.auth_token, allowed_origins=settings.allow_origin)
+        self._stream = YahooStreamClient(
+            StreamConfig(
+                url=upstreams.ws_url,
+                inactivity_timeout=settings.inactivity_timeout,
+                proxy=None if _is_loopback_url(upstreams.ws_url) else True,
+            ),
+            is_trading=lambda symbol, now: self.manager.is_trading(symbol, now),
+        )
+        self._poller = YahooRestPoller(upstreams.rest_url, interval=settings.poll_interval)
+        schedule = None
+        if upstreams.fear_greed_schedule is not None:
+            schedule = FearGreedSchedule(upstreams.fear_greed_schedule)
+        self._fear_greed = FearGreedPoller(
+            upstreams.cnn_url,
+            schedule=schedule,
+            history=False,
+            market_open=(lambda now: True) if demo else is_open,
+        )
+        self.manager: UpstreamManager[int] = UpstreamManager(
+            stream=self._stream,
+            poller=self._poller,
+            fear_greed=self._fear_greed,
+            on_quote=self._on_quote,
+            on_status=self._on_status,
+            on_indicator=self._on_indicator,
+            calendar=calendar,
+            settings=ManagerSettings(
+                linger=settings.linger,
+                client_limit=settings.max_symbols_per_client,
+                global_limit=settings.max_upstream_symbols,
+                grace=settings.grace,
+                hysteresis=settings.hysteresis,
+            ),
+        )
+        self._last_out = 0
+        self.dispatcher: Dispatcher[int] = Dispatcher(
+            self.manager,
+            guard=MemoryGuard(budget=settings.memory_budget, client_cap=settings.max_client_buffer),
+            clock_us=self._stamp_out,
+            on_evict=self._on_evict,
+        )
+        self.hub = SessionHub(
+            self.dispatcher,
+            self.policy,
+            limits=ClientLimits(
+                ops_per_second=settings.max_ops_per_second,
+                burst=max(1.0, 2 * settings.max_ops_per_second),
+                max_clients=settings.max_clients,
+            ),
+            error_frame=self._error_frame,
+        )
+        self.metrics = RestreamMetrics(self._metrics_snapshot)
+        self._status_frame = self._encode_status(self.manager.status())
+        self._mode = self.manager.mode.value
+        self._indicator_in: dict[str, int] = {}
+        self.port: int | None = None
+
+    # -- running ------------------------------------------------------------------------
+
+    async def run(self, *, stop: anyio.Event, announce: Callable[[str], Any]) -> None:
+        """Listen, start the upstreams, announce the URL, serve until `stop` is set."""
+        settings = self.settings
+        net = ServerSettings(
+            max_frame=settings.max_frame_bytes,
+            max_queue=INBOUND_QUEUE,
+            ws_paths=frozenset({WS_PATH}),
+            origins=self.policy.handshake_origins(),
+            ping_interval=PING_INTERVAL,
+            close_timeout=CLOSE_TIMEOUT,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        async with AsyncExitStack() as stack:
+            server = await open_server(
+                stack,
+                settings.host,
+                settings.port,
+                http_handler=HttpApi(self, self.policy, dashboard=dashboard_root()),
+                ws_handler=self._serve_client,
+                settings=net,
+            )
+            self.port = server.port
+            self.policy.listening_on(settings.host, server.port)
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            await tg.start(self.manager.run)
+            tg.start_soon(self.hub.run_drain_ticks)
+            url = base_url(settings.host, server.port)
+            logger.info(
+                "restream listening: dashboard {} feed {}ws", url, url.replace("http", "ws", 1)
+            )
+            announce(url)
+            await stop.wait()
+            logger.info("restream stopping: closing {} clients", len(self.hub.sessions))
+            self.hub.close_all(CLOSE_GOING_AWAY, "server shutting down")
+            await server.shutdown(CLOSE_GOING_AWAY, "server shutting down")
+            tg.cancel_scope.cancel()  # the manager closes the upstream connections
+        logger.info("restream stopped")
+
+    async def _serve_client(self, conn: WsConnection) -> None:
+        await self.hub.serve(conn, self)
+
+    # -- upstream callbacks (hot path) ----------------------------------------------------
+
+    def _stamp_out(self) -> int:
+        self._last_out = now = wall_clock_us()
+        return now
+
+    def _on_quote(self, quote: Quote) -> None:
+        self.metrics.quote_in(quote.source, quote.ts_upstream, quote.ts_library_in)
+        if self.dispatcher.publish_quote(quote):
+            self.metrics.quote_out(quote.ts_library_in, self._last_out)
+
+    def _on_status(self, status: UpstreamStatus) -> None:
+        self._status_frame = frame = self._encode_status(status)
+        mode = status.mode.value
+        if mode != self._mode:
+            self._mode = mode
+            self.metrics.status_changes.labels(mode).inc()
+        self.dispatcher.broadcast(frame)
+
+    def _encode_status(self, status: UpstreamStatus) -> bytes:
+        payload = encode_status(
+            status.mode.value,
+            status.market.value,
+            status.at_us,
+            reason=status.reason,
+            upstream=status.upstream.value,
+        )
+        return self.dispatcher.encode(payload)
+
+    def _on_indicator(self, value: FearGreed) -> None:
+        ts_in = wall_clock_us()
+        self._indicator_in["fear_greed"] = ts_in
+        self.metrics.indicators_in.labels("fear_greed").inc()
+        symbol = "@fear_greed"
+        if self.manager.subscribers(symbol):
+            payload = encode_indicator(value, ts_library_in=ts_in, ts_library_out=wall_clock_us())
+            self.dispatcher.publish(symbol, self.dispatcher.encode(payload))
+
+    def _on_evict(self, victim: Victim[int]) -> None:
+        session = self.hub.sessions.get(victim.client)
+        remote = session.remote if session is not None else "?"
+        logger.warning(
+            "client {} {} dropped ({}, {} bytes buffered)",
+            victim.client,
+            remote,
+            victim.reason.value,
+            victim.buffered,
+        )
+
+    # -- sessions (SessionHandler) --------------------------------------------------------
+
+    def _error_frame(self, code: str, message: str, extra: Mapping[str, Any]) -> bytes:
+        return self.dispatcher.encode(encode_error(code, message, **extra))
+
+    def on_open(self, session: ClientSession) -> None:
+        session.send(self._status_frame)
+
+    def on_close(self, session: ClientSession) -> None:
+        self.manager.disconnect(session.id)
+
+    def on_message(self, session: ClientSession, message: str | bytes) -> None:
+        request = parse_request(message, max_symbols=self.settings.max_symbols_per_client)
+        if isinstance(request, Ping):
+            session.send(self.dispatcher.encode(encode_pong(request.id, wall_clock_us())))
+        elif isinstance(request, Subscribe):
+            self._subscribe(session, request)
+        elif isinstance(request, Unsubscribe):
+            self._unsubscribe(session, request)
+        else:
+            assert isinstance(request, ProtocolError)
+            session.reject(request.code, request.message, **_id(request.id))
+
+    def _subscribe(self, session: ClientSession, request: Subscribe) -> None:
+        change = self.manager.subscribe(session.id, request.symbols)
+        held = change.added + change.unchanged
+        if held:
+            session.send(self.dispatcher.encode(encode_ack("subscribed", held, request.id)))
+        self._reject_symbols(session, change.rejected, request.id)
+        encode = self.dispatcher.encode
+        for symbol in held:
+            if is_indicator(symbol):
+                value = self.manager.last_indicator(symbol)
+                if value is not None:
+                    payload = encode_indicator(
+                        value,
+                        ts_library_in=self._indicator_in.get(symbol[1:], 0),
+                        ts_library_out=wall_clock_us(),
+                        snapshot=True,
+                    )
+                    session.send(encode(payload))
+                continue
+            quote = self.manager.last_quote(symbol)
+            if quote is not None:
+                payload = encode_quote_message(quote, wall_clock_us(), message_type="snapshot")
+                session.send(encode(payload))
+
+    def _unsubscribe(self, session: ClientSession, request: Unsubscribe) -> None:
+        change = self.manager.unsubscribe(session.id, request.symbols)
+        if change.removed:
+            session.send(
+                self.dispatcher.encode(encode_ack("unsubscribed", change.removed, request.id))
+            )
+        self._reject_symbols(session, change.rejected, request.id)
+
+    def _reject_symbols(
+        self, session: ClientSession, rejected: tuple[Any, ...], request_id: RequestId
+    ) -> None:
+        if not rejected:
+            return
+        for code, payload in encode_rejections(rejected, request_id):
+            session.send_error(code, self.dispatcher.encode(payload))
+
+    # -- HTTP views (GatewayView) ---------------------------------------------------------
+
+    def health(self) -> Mapping[str, Any]:
+        """The `/health` body."""
+        upstream = self.manager.health()
+        view = upstream.as_dict()
+        mode = view["mode"]
+        stream_state = view["upstream"]["state"]
+        degraded = mode == "polling" or (
+            mode == "streaming" and stream_state in ("stalled", "down")
+        )
+        guard = self.dispatcher.guard.stats()
+        return {
+            "status": "degraded" if degraded else "ok",
+            "mode": mode,
+            "market": view["market"],
+            "market_open": view["market_open"],
+            "reason": view["reason"],
+            "mode_age_s": view["mode_age_s"],
+            "upstream": view["upstream"],
+            "clients": {"total": len(self.hub.sessions), "by_priority": self.hub.by_priority()},
+            "symbols": view["symbols"],
+            "memory": {
+                "guarded_bytes": guard.guarded_bytes,
+                "peak_bytes": guard.peak_bytes,
+                "budget_bytes": guard.budget,
+            },
+            "counts": view["counts"],
+            "uptime_s": round(time.monotonic() - self._started, 3),
+            "version": self._version,
+            "demo": self.demo,
+        }
+
+    def metrics_body(self) -> bytes:
+        """The `/metrics` body."""
+        return self.metrics.render()
+
+    def snapshot(self, symbols: list[str] | None) -> Mapping[str, Any]:
+        """The `/snapshot` body: last values of `symbols` (all followed symbols if None)."""
+        names: Sequence[object] = (
+            sorted(self.manager.registry.upstream_symbols()) if symbols is None else symbols
+        )
+        valid, rejected = check_symbols(names)
+        now = wall_clock_us()
+        quotes: dict[str, Any] = {}
+        indicators: dict[str, Any] = {}
+        missing: list[str] = []
+        for symbol in valid:
+            if is_indicator(symbol):
+                value = self.manager.last_indicator(symbol)
+                if value is None:
+                    missing.append(symbol)
+                else:
+                    name = symbol[1:]
+                    indicators[name] = indicator_json(
+                        value, ts_library_in=self._indicator_in.get(name, 0), ts_library_out=now
+                    )
+                continue
+            quote = self.manager.last_quote(symbol)
+            if quote is None:
+                missing.append(symbol)
+            else:
+                quotes[symbol] = json.loads(
+                    encode_quote_message(quote, now, message_type="snapshot")
+                )
+        return {
+            "quotes": quotes,
+            "indicators": indicators,
+            "missing": missing,
+            "rejected": [
+                {"symbol": r.symbol, "reason": r.reason, "message": r.message} for r in rejected
+            ],
+            "ts": now,
+        }
+
+    def _metrics_snapshot(self) -> GatewaySnapshot:
+        registry = self.manager.registry.stats()
+        return GatewaySnapshot(
+            dispatcher=self.dispatcher.stats(),
+            guard=self.dispatcher.guard.stats(),
+            clients_by_priority=self.hub.by_priority(),
+            mode=self.manager.mode.value,
+            active_symbols=registry.active_symbols,
+            lingering_symbols=registry.lingering_symbols,
+            connections_total=self.hub.connections_total,
+            refused=dict(self.hub.refused),
+            client_errors=dict(self.hub.errors),
+            client_messages=self.hub.messages_total,
+            uptime=time.monotonic() - self._started,
+        )
+
+
+def _id(request_id: RequestId) -> dict[str, Any]:
+    return {} if request_id is None else {"id": request_id}
+
+
+def _is_loopback_url(url: str) -> bool:
+    return is_loopback_host(urlsplit(url).hostname or "")

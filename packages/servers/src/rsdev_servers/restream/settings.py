@@ -1,0 +1,340 @@
+"""restream's settings: the option table, and the validated `RestreamSettings`.
+
+Precedence per setting: command-line flag > `RESTREAM_*` environment variable > the
+encrypted config file (`--config FILE`, its `restream` object or its top level) > default.
+The Yahoo and CNN addresses below are only defaults; tests and demos always point every
+upstream at a loopback simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from lib_common.logging import add_logging_arguments
+
+from rsdev_servers.common.parsers import (
+    parse_bytes,
+    parse_count,
+    parse_origin,
+    parse_port,
+    parse_seconds,
+    parse_url,
+)
+from rsdev_servers.common.security import check_bind
+from rsdev_servers.common.settings import (
+    GatewayArgumentParser,
+    Option,
+    Resolved,
+    SettingsError,
+    add_options,
+    load_config_section,
+    resolve_options,
+)
+
+__all__ = [
+    "DEFAULT_CNN_URL",
+    "DEFAULT_PORT",
+    "DEFAULT_UPSTREAM_REST",
+    "DEFAULT_UPSTREAM_WS",
+    "ENV_PREFIX",
+    "OPTIONS",
+    "RestreamSettings",
+    "build_parser",
+    "load_settings",
+]
+
+ENV_PREFIX: Final = "RESTREAM_"
+DEFAULT_PORT: Final = 8765
+DEFAULT_UPSTREAM_WS: Final = "wss://streamer.finance.yahoo.com/?version=2"
+DEFAULT_UPSTREAM_REST: Final = "https://query1.finance.yahoo.com"
+DEFAULT_CNN_URL: Final = "https://production.dataviz.cnn.io"
+_CNN_GRAPHDATA: Final = "/index/fearandgreed/graphdata"
+
+_MiB: Final = 1024 * 1024
+_UPSTREAM_URLS: Final = ("upstream_ws", "upstream_rest", "cnn_url")
+_NET, _UP, _LIM = "listening and security", "upstreams", "limits"
+
+OPTIONS: Final[tuple[Option, ...]] = (
+    Option(
+        "config",
+        "encrypted (or plain JSON) config file; its `restream` object is used "
+        "if present, else its top level",
+        metavar="FILE",
+        parse=str,
+        in_config=False,
+    ),
+    Option(
+        "demo",
+        "run on a built-in simulator (loopback, always-open market) and print the "
+        "dashboard URL; upstream options are then not used",
+        switch=True,
+    ),
+    Option(
+        "host",
+        "address to listen on; anything but loopback requires an auth token",
+        default="127.0.0.1",
+        metavar="HOST",
+        group=_NET,
+    ),
+    Option(
+        "port",
+        "TCP port (0: any free port; the URL printed on stdout tells which)",
+        default=8765,
+        parse=parse_port,
+        metavar="PORT",
+        group=_NET,
+    ),
+    Option(
+        "auth_token",
+        "shared secret required on WebSocket and HTTP (except /health), as "
+        "`Authorization: Bearer TOKEN` or `?token=TOKEN`; at least 16 characters; prefer "
+        "the environment variable (flags show in `ps`)",
+        secret=True,
+        metavar="TOKEN",
+        group=_NET,
+    ),
+    Option(
+        "allow_origin",
+        "extra browser origin allowed to open WebSockets, e.g. "
+        "http://dash.example:8080 (repeatable; env: comma-separated)",
+        repeatable=True,
+        parse=parse_origin,
+        metavar="ORIGIN",
+        group=_NET,
+        default=(),
+    ),
+    Option(
+        "upstream_ws",
+        "Yahoo streaming WebSocket URL",
+        default=DEFAULT_UPSTREAM_WS,
+        parse=parse_url("ws", "wss"),
+        metavar="URL",
+        group=_UP,
+    ),
+    Option(
+        "upstream_rest",
+        "Yahoo REST base URL (polling fallback)",
+        default=DEFAULT_UPSTREAM_REST,
+        parse=parse_url("http", "https"),
+        metavar="URL",
+        group=_UP,
+    ),
+    Option(
+        "cnn_url",
+        "CNN Fear & Greed base URL (or its full graphdata URL)",
+        default=DEFAULT_CNN_URL,
+        parse=parse_url("http", "https"),
+        metavar="URL",
+        group=_UP,
+    ),
+    Option(
+        "linger",
+        "seconds a symbol nobody wants stays subscribed upstream (a quick "
+        "resubscribe costs nothing)",
+        default=30.0,
+        parse=parse_seconds,
+        metavar="SECONDS",
+        group=_UP,
+    ),
+    Option(
+        "inactivity_timeout",
+        "seconds of upstream silence, while quotes are due, before "
+        "the stream counts as stalled and is redialled",
+        default=30.0,
+        parse=parse_seconds,
+        metavar="SECONDS",
+        group=_UP,
+    ),
+    Option(
+        "grace",
+        "seconds the stream may be down or stalled before switching to REST polling",
+        default=5.0,
+        parse=parse_seconds,
+        metavar="SECONDS",
+        group=_UP,
+    ),
+    Option(
+        "hysteresis",
+        "seconds the stream must be healthy again before leaving polling",
+        default=10.0,
+        parse=parse_seconds,
+        metavar="SECONDS",
+        group=_UP,
+    ),
+    Option(
+        "poll_interval",
+        "seconds between REST polling rounds while the stream is down (Yahoo's data is "
+        "cached for 10 s; the poller slows itself down on 429s)",
+        default=10.0,
+        parse=lambda t: _positive(parse_seconds(t)),
+        metavar="SECONDS",
+        group=_UP,
+    ),
+    Option(
+        "memory_budget",
+        "bytes buffered for all clients together before the slowest "
+        "low-priority clients are dropped (suffixes: KiB, MiB, GiB, kB, MB, GB)",
+        default=64 * _MiB,
+        shown_default="64MiB",
+        parse=parse_bytes,
+        metavar="BYTES",
+        group=_LIM,
+    ),
+    Option(
+        "max_client_buffer",
+        "bytes buffered for one client before it is dropped as a slow consumer",
+        default=8 * _MiB,
+        shown_default="8MiB",
+        parse=parse_bytes,
+        metavar="BYTES",
+        group=_LIM,
+    ),
+    Option(
+        "max_clients",
+        "WebSocket clients at once; more are refused (close 1013)",
+        default=5000,
+        parse=parse_count(1),
+        metavar="N",
+        group=_LIM,
+    ),
+    Option(
+        "max_symbols_per_client",
+        "symbols one client may hold (and send in one request)",
+        default=200,
+        parse=parse_count(1),
+        metavar="N",
+        group=_LIM,
+    ),
+    Option(
+        "max_upstream_symbols",
+        "symbols followed upstream at once, all clients together",
+        default=1000,
+        parse=parse_count(1),
+        metavar="N",
+        group=_LIM,
+    ),
+    Option(
+        "max_ops_per_second",
+        "requests per second one client may send (burst: twice "
+        "that); more are answered rate_limited",
+        default=20.0,
+        parse=lambda t: _positive(parse_seconds(t)),
+        metavar="N",
+        group=_LIM,
+    ),
+    Option(
+        "max_frame_bytes",
+        "largest message a client may send; larger closes it (1009)",
+        default=64 * 1024,
+        shown_default="64KiB",
+        parse=parse_bytes,
+        metavar="BYTES",
+        group=_LIM,
+    ),
+)
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RestreamSettings:
+    """Everything restream needs to start, validated."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    auth_token: str | None = None
+    allow_origin: tuple[str, ...] = ()
+    demo: bool = False
+    upstream_ws: str = DEFAULT_UPSTREAM_WS
+    upstream_rest: str = DEFAULT_UPSTREAM_REST
+    cnn_url: str = DEFAULT_CNN_URL
+    linger: float = 30.0
+    inactivity_timeout: float = 30.0
+    grace: float = 5.0
+    hysteresis: float = 10.0
+    poll_interval: float = 10.0
+    memory_budget: int = 64 * _MiB
+    max_client_buffer: int = 8 * _MiB
+    max_clients: int = 5000
+    max_symbols_per_client: int = 200
+    max_upstream_symbols: int = 1000
+    max_ops_per_second: float = 20.0
+    max_frame_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        check_bind(self.host, self.auth_token)
+        if self.max_client_buffer > self.memory_budget:
+            raise SettingsError("--max-client-buffer cannot exceed --memory-budget")
+
+    @property
+    def cnn_base_url(self) -> str:
+        """The CNN base URL (a full graphdata URL is cut back to its base)."""
+        url = self.cnn_url.rstrip("/")
+        return url.removesuffix(_CNN_GRAPHDATA) if url.endswith(_CNN_GRAPHDATA) else url
+
+    def __repr__(self) -> str:  # never show the token
+        token = "***" if self.auth_token else None
+        return f"RestreamSettings(host={self.host!r}, port={self.port}, auth_token={token}, …)"
+
+
+def build_parser() -> GatewayArgumentParser:
+    """The `restream` command line."""
+    parser = GatewayArgumentParser(
+        prog="restream",
+        description=(
+            "Hold one upstream market-data connection (Yahoo streaming, REST polling as "
+            "fallback, CNN Fear & Greed) and fan quotes out to local clients over WebSocket "
+            "(ws://HOST:PORT/ws) with microsecond timestamps. HTTP on the same port: /health, "
+            "/metrics, /snapshot. Every option can also come from RESTREAM_<OPTION> or the "
+            "config file (flag > environment > config file > default)."
+        ),
+        epilog=(
+            "Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 run-time failure or forced "
+            "shutdown, 2 bad option or config, 3 cannot listen (address in use). "
+            "Quick start: restream --demo. Protocol: docs/protocol.md."
+        ),
+    )
+    add_options(parser, OPTIONS, env_prefix=ENV_PREFIX)
+    add_logging_arguments(parser)
+    return parser
+
+
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[RestreamSettings, argparse.Namespace, Resolved]:
+    """Parse the command line, read the environment and config file, validate.
+
+    Raises `SettingsError` (one line) for any bad value; argparse usage errors exit 2.
+    """
+    env = os.environ if environ is None else environ
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config_path = args.config or env.get(ENV_PREFIX + "CONFIG")
+    config = load_config_section(Path(config_path), "restream", env) if config_path else None
+    resolved = resolve_options(
+        OPTIONS,
+        args,
+        env_prefix=ENV_PREFIX,
+        environ=env,
+        config=config,
+        config_name=f"config file {config_path}",
+    )
+    values = dict(resolved.values)
+    values.pop("config")
+    values["demo"] = bool(values["demo"])
+    values["auth_token"] = values["auth_token"] or None
+    if values["demo"]:
+        given = [n for n in _UPSTREAM_URLS if resolved.sources[n] != "default"]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise SettingsError(f"--demo runs its own simulator; do not also set {flag}")
+    return RestreamSettings(**values), args, resolved

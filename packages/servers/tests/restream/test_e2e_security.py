@@ -1,0 +1,141 @@
+"""Start-up refusals and the auth token / Origin checks of a real restream process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+
+import anyio
+import httpx
+import pytest
+from rsdev_servers.restream.cli import main
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from ..conftest import RestreamProcess, clean_env, is_type, next_json, open_client, wait_for
+
+TOKEN = "test-token-0123456789abcdef"
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rsdev_servers.restream", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env if env is not None else clean_env(),
+        check=False,
+    )
+
+
+def test_non_loopback_without_token_refuses_to_start() -> None:
+    """`--host 0.0.0.0` without a token: exit 2, one clear line, nothing printed on stdout."""
+    result = _run("--host", "0.0.0.0", "--port", "0", "--demo")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "refusing to listen on 0.0.0.0 without an auth token" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("--port", "http"), {}, "--port: not a port number"),
+        (("--memory-budget", "lots"), {}, "--memory-budget: not a size"),
+        ((), {"RESTREAM_PORT": "99999"}, "RESTREAM_PORT: a port is between"),
+        (("--auth-token", "hunter2"), {}, "at least 16 characters"),
+        (("--demo", "--upstream-ws", "ws://127.0.0.1:1/"), {}, "--demo runs its own"),
+        (("--nope",), {}, "unrecognized arguments: --nope"),
+    ],
+)
+def test_bad_values_are_one_line_and_exit_2(
+    args: tuple[str, ...], env: dict[str, str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad flag, environment value or token: exit 2 and one line naming it (in-process)."""
+    try:
+        code = main(list(args), env)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code  # type: ignore[assignment]
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert expected in lines[0]
+    assert "hunter2" not in err
+
+
+def test_port_in_use_exits_3() -> None:
+    """A port already taken: exit 3 with one line saying so."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run("--demo", "--port", str(port))
+    assert result.returncode == 3, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: the address is already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help exits 0 and names the environment variables and exit codes."""
+    with pytest.raises(SystemExit) as info:
+        main(["--help"], {})
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for text in ("--auth-token", "RESTREAM_AUTH_TOKEN", "--max-frame-bytes", "Exit codes"):
+        assert text in out
+
+
+@pytest.mark.anyio
+async def test_token_required_on_websocket_and_http(
+    start_restream: Callable[..., RestreamProcess],
+) -> None:
+    """With a token: no token → 401 (HTTP) / refused (WS); with it → served; /health open."""
+    restream = await anyio.to_thread.run_sync(
+        lambda: start_restream("--demo", env=clean_env(RESTREAM_AUTH_TOKEN=TOKEN))
+    )
+    async with httpx.AsyncClient(base_url=restream.url, timeout=10) as http:
+        assert (await http.get("/health")).status_code == 200
+        for path in ("/metrics", "/snapshot", "/"):
+            assert (await http.get(path)).status_code == 401, path
+        assert (await http.get("/metrics", params={"token": "wrong" * 4})).status_code == 401
+        assert (await http.get("/metrics", params={"token": TOKEN})).status_code == 200
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        assert (await http.get("/snapshot", headers=bearer)).status_code == 200
+
+    with pytest.raises((InvalidStatus, ConnectionClosed)) as refused:
+        async with await open_client(restream.ws_url) as ws:
+            await next_json(ws)
+    if isinstance(refused.value, InvalidStatus):
+        assert refused.value.response.status_code == 401
+    else:
+        assert refused.value.rcvd is not None
+        assert refused.value.rcvd.code == 1008
+
+    async with await open_client(restream.ws_url + f"?token={TOKEN}") as ws:
+        assert (await next_json(ws))["type"] == "status"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with await open_client(restream.ws_url, additional_headers=headers) as ws:
+        await ws.send('{"op":"ping","id":7}')
+        assert (await wait_for(ws, is_type("pong")))["id"] == 7
+
+
+@pytest.mark.anyio
+async def test_browser_origin_checked(start_restream: Callable[..., RestreamProcess]) -> None:
+    """The server's own origin and --allow-origin pass; another site's Origin gets 403."""
+    restream = await anyio.to_thread.run_sync(
+        lambda: start_restream("--demo", "--allow-origin", "http://dash.example:9000")
+    )
+    for origin in (
+        f"http://127.0.0.1:{restream.port}",
+        f"http://localhost:{restream.port}",
+        "http://dash.example:9000",
+    ):
+        async with await open_client(restream.ws_url, origin=origin) as ws:
+            assert (await next_json(ws))["type"] == "status"
+    for origin in ("http://evil.example", f"http://127.0.0.1:{restream.port + 1}"):
+        with pytest.raises(InvalidStatus) as refused:
+            await open_client(restream.ws_url, origin=origin)
+        assert refused.value.response.status_code == 403

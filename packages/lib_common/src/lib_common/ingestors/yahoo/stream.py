@@ -243,14 +243,17 @@ class YahooStreamClient:
 
     def set_symbols(self, symbols: Iterable[str]) -> None:
         """Want exactly `symbols`; only the difference is (un)subscribed upstream."""
+        self._ensure_not_stopped()
         self._changed(self._plan.set_symbols(symbols))
 
     def add(self, symbols: Iterable[str]) -> None:
         """Also want `symbols`."""
+        self._ensure_not_stopped()
         self._changed(self._plan.add(symbols))
 
     def remove(self, symbols: Iterable[str]) -> None:
         """Stop wanting `symbols`."""
+        self._ensure_not_stopped()
         self._changed(self._plan.remove(symbols))
 
     def shard_of(self, symbol: str) -> int | None:
@@ -265,9 +268,11 @@ class YahooStreamClient:
             symbols=len(self._plan),
         )
 
-    def _changed(self, change: PlanChange) -> None:
+    def _ensure_not_stopped(self) -> None:
         if self._phase == "done":
             raise RuntimeError("the stream client has stopped")
+
+    def _changed(self, change: PlanChange) -> None:
         for shard_id in change.touched:
             shard = self._shards.get(shard_id)
             if shard is not None:

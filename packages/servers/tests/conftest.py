@@ -90,7 +90,8 @@ class RestreamProcess:
         return url
 
     def logs(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")[-20000:]
 
     def terminate(self) -> None:

@@ -70,8 +70,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     ),
     Option(
         "demo",
-        "run on a built-in simulator (loopback, always-open market) and print the "
-        "dashboard URL; upstream options are then not used",
+        "run on a built-in simulator of Yahoo and CNN (loopback, market always open); "
+        "the upstream URL options cannot be combined with it",
         switch=True,
     ),
     Option(

@@ -1,9 +1,13 @@
-"""The engine: symbol registry, memory guard, dispatcher, upstream modes, market hours.
+"""The engine: symbol registry, memory guard, dispatcher, upstream modes and manager,
+market hours.
 
-Every part here is sans-I/O bookkeeping (time and events in, decisions out) except the
-dispatcher's one `loop.call_soon`; see docs/engine.md.
+The deciding parts are sans-I/O bookkeeping (time and events in, decisions out); the
+dispatcher's one `loop.call_soon` and the upstream manager's tasks are the thin I/O
+around them; see docs/engine.md.
 """
 
+from lib_common.core.calendar import ALWAYS_OPEN, US_MARKETS, MarketCalendar, trading_predicate
+from lib_common.core.clock import SYSTEM_CLOCK, Clock, ManualClock
 from lib_common.core.dispatcher import (
     CLOSE_MEMORY_PRESSURE,
     CLOSE_SLOW_CONSUMER,
@@ -16,6 +20,7 @@ from lib_common.core.dispatcher import (
     default_frame_builder,
     wall_clock_us,
 )
+from lib_common.core.last_values import LastValues
 from lib_common.core.market_hours import (
     NEW_YORK,
     NYSE,
@@ -41,6 +46,7 @@ from lib_common.core.memory_guard import (
 )
 from lib_common.core.messages import encode_error_message, encode_json, encode_quote_message
 from lib_common.core.registry import RegistryChange, RegistryStats, SymbolRegistry
+from lib_common.core.stream_health import StreamHealth, StreamState
 from lib_common.core.symbols import (
     KNOWN_INDICATORS,
     MAX_SYMBOL_LENGTH,
@@ -51,6 +57,17 @@ from lib_common.core.symbols import (
     is_indicator,
     normalize_symbol,
 )
+from lib_common.core.upstream_manager import (
+    FEAR_GREED,
+    IndicatorSource,
+    ManagerSettings,
+    PollSource,
+    StreamSource,
+    UpstreamHealth,
+    UpstreamManager,
+    UpstreamStats,
+    UpstreamStatus,
+)
 from lib_common.core.upstream_modes import (
     MODE_TABLE,
     ModeEvent,
@@ -60,28 +77,42 @@ from lib_common.core.upstream_modes import (
 )
 
 __all__ = [
+    "ALWAYS_OPEN",
     "CLOSE_MEMORY_PRESSURE",
     "CLOSE_SLOW_CONSUMER",
     "DEFAULT_LAG_THRESHOLD",
+    "FEAR_GREED",
     "KNOWN_INDICATORS",
     "MAX_SYMBOL_LENGTH",
     "MODE_TABLE",
     "NEW_YORK",
     "NYSE",
+    "SYSTEM_CLOCK",
+    "US_MARKETS",
+    "Clock",
     "Dispatcher",
     "DispatcherStats",
     "EvictionReason",
     "FlushResult",
     "FrameBuilder",
     "GuardStats",
+    "IndicatorSource",
+    "LastValues",
+    "ManagerSettings",
+    "ManualClock",
+    "MarketCalendar",
     "MarketSession",
     "MemoryGuard",
     "ModeEvent",
     "NyseCalendar",
+    "PollSource",
     "Priority",
     "RegistryChange",
     "RegistryStats",
     "Rejection",
+    "StreamHealth",
+    "StreamSource",
+    "StreamState",
     "SubscriberLookup",
     "SymbolError",
     "SymbolHours",
@@ -89,8 +120,12 @@ __all__ = [
     "SymbolRegistry",
     "TradingDay",
     "Transition",
+    "UpstreamHealth",
+    "UpstreamManager",
     "UpstreamMode",
     "UpstreamModeMachine",
+    "UpstreamStats",
+    "UpstreamStatus",
     "Victim",
     "any_may_trade",
     "check_symbols",
@@ -107,5 +142,6 @@ __all__ = [
     "symbol_hours",
     "symbol_may_trade",
     "trades_around_the_clock",
+    "trading_predicate",
     "wall_clock_us",
 ]

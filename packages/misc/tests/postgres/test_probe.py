@@ -125,6 +125,14 @@ async def test_wrong_ca_fails_as_tls(postgres: PostgresServer, other_ca: TestCA)
     assert "certificate verify failed" in (result.error or "")
 
 
+async def test_tls_insecure_encrypts_without_verifying(postgres: PostgresServer) -> None:
+    """--tls-insecure connects without trusting any CA, and the session is still encrypted."""
+    only_on_tls = "SELECT 1 / ssl::int FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+    target = resolve_target(postgres.dsn(), tls_insecure=True)
+    result = await PostgresProbe(target, query=only_on_tls).probe(5)
+    assert result.ok, result.error
+
+
 async def test_wrong_host_name_fails_as_tls(postgres: PostgresServer) -> None:
     """The right CA but a name the certificate lacks fails verify-full's host-name check."""
     # hostaddr keeps the connection on loopback; libpq checks the certificate against host.

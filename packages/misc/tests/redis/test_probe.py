@@ -133,3 +133,9 @@ async def test_tls_host_name_is_checked(
     finally:
         server.close()
     assert result.failure == FailureKind.TLS
+
+
+async def test_tls_insecure_connects_without_a_trusted_ca(redis_tls: RedisServer) -> None:
+    """--tls-insecure reaches a TLS-only server without trusting its CA (diagnosis only)."""
+    result = await RedisProbe(resolve_target(redis_tls.url(), tls_insecure=True)).probe(2)
+    assert result.ok, result.error

@@ -40,6 +40,14 @@ class LoopRun:
     def beats(self) -> list[Beat]:
         return self.recorder.beats
 
+    def timeline(self, since: float = 0.0) -> str:
+        """The beats as text (monotonic time relative to `since`), for assertion messages."""
+        return "\n".join(
+            f"{b.seq:3} {b.at.mono - since:8.3f} {b.step.state.value:8} "
+            f"{'ok' if b.result.ok else b.result.failure} {b.result.error or ''}"
+            for b in self.beats
+        )
+
     async def wait_for(self, predicate: Callable[[Beat], bool], within: float = 10.0) -> Beat:
         """The next beat (from now on) satisfying `predicate`; TimeoutError after `within` s."""
         with anyio.fail_after(within):

@@ -109,7 +109,7 @@ def build_postgres_parser() -> argparse.ArgumentParser:
         flag=True,
         group=tls,
         help="INSECURE: encrypt but do not verify the server (sslmode=require); "
-        "logged as a warning on every connection",
+        "a loud warning is logged at start",
     )
     return parser
 

@@ -71,7 +71,7 @@ def build_redis_parser() -> argparse.ArgumentParser:
     add_setting(
         parser, "--tls-insecure", env=f"{ENV_PREFIX}_TLS_INSECURE", config_key="tls_insecure",
         flag=True, group=tls,
-        help="INSECURE: rediss:// without checking the certificate; logged as a warning",
+        help="INSECURE: rediss:// without checking the certificate (a loud warning at start)",
     )  # fmt: skip
     return parser
 

@@ -67,6 +67,7 @@ from lib_common.tls import TLSPolicy
 
 __all__ = [
     "DEFAULT_STREAM_URL",
+    "FrameTap",
     "StreamConfig",
     "TradingPredicate",
     "YahooStreamClient",
@@ -79,6 +80,10 @@ DEFAULT_STREAM_URL: Final = "wss://streamer.finance.yahoo.com/?version=2"
 
 TradingPredicate = Callable[[str, datetime], bool]
 """`is_trading(symbol, now)`: should `symbol` be producing quotes at `now` (aware UTC)?"""
+
+FrameTap = Callable[[int, str | bytes], None]
+"""`on_frame(received_us, frame)`: every raw upstream frame with its receipt stamp, before
+decoding (garbage included). Called on the reader's hot path: it must not block or raise."""
 
 
 def always_trading(symbol: str, now: datetime) -> bool:
@@ -197,7 +202,8 @@ class YahooStreamClient:
     runs once; when it stops every socket is closed and both streams end.
 
     Injected for tests: `clock_us` (frame receipt stamp, µs), `wall_clock` (the `now` given
-    to `is_trading`), `rng` and `sleep` (the reconnect delays).
+    to `is_trading`), `rng` and `sleep` (the reconnect delays). `on_frame` (optional) sees
+    every raw frame before it is decoded, e.g. to record the upstream.
     """
 
     def __init__(
@@ -210,6 +216,7 @@ class YahooStreamClient:
         wall_clock: Callable[[], datetime] = utc_now,
         rng: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        on_frame: FrameTap | None = None,
     ) -> None:
         self.config = config = config or StreamConfig()
         self._plan = ShardPlan(config.max_symbols_per_connection)
@@ -219,6 +226,7 @@ class YahooStreamClient:
         self._wall_clock = wall_clock
         self._rng = rng
         self._sleep = sleep
+        self._on_frame = on_frame
         self._quote_tx, self.quotes = anyio.create_memory_object_stream[Quote](config.quote_buffer)
         self._status_tx, self.status = anyio.create_memory_object_stream[StreamStatus](
             config.status_buffer
@@ -442,8 +450,11 @@ class YahooStreamClient:
         plan = self._plan
         quote_tx = self._quote_tx
         watchdog = conn.watchdog
+        on_frame = self._on_frame
         async for message in conn.ws:
             received = clock_us()
+            if on_frame is not None:
+                on_frame(received, message)
             watchdog.activity(monotonic())
             conn.frames += 1
             counters.frames += 1

@@ -11,12 +11,21 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .servers import BlackHole, PgBouncerServer, PostgresServer, RedisServer, TestCA
+from .servers import (
+    MONITOR_ENV,
+    BlackHole,
+    Outcome,
+    PgBouncerServer,
+    PostgresServer,
+    RedisServer,
+    RunMain,
+    RunMonitor,
+    TestCA,
+)
 
 # Distinctive, so a leak into any output is easy to grep for; URL-safe on purpose.
 SECRET_PASSWORD = "Pw-7f3c1e9a-ZANZIBAR-secret"
@@ -108,26 +117,6 @@ def black_hole() -> Iterator[BlackHole]:
     hole.close()
 
 
-RunMonitor = Callable[..., "subprocess.CompletedProcess[str]"]
-_MONITOR_ENV = ("DATABASE_URL", "REDIS_URL", "REDIS_USERNAME", "REDIS_PASSWORD", "PGPASSWORD")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What an in-process `main(argv)` returned and printed."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-RunMain = Callable[..., Outcome]
-
-
 @pytest.fixture
 def run_main(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -142,7 +131,7 @@ def run_main(
         main: Callable[[list[str]], int], *argv: str, env: dict[str, str] | None = None
     ) -> Outcome:
         for name in list(os.environ):
-            if name.startswith("RSDEV_") or name in _MONITOR_ENV:
+            if name.startswith("RSDEV_") or name in MONITOR_ENV:
                 monkeypatch.delenv(name)
         monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
         monkeypatch.setenv("NO_COLOR", "1")

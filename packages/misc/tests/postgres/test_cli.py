@@ -7,8 +7,7 @@ from pathlib import Path
 
 from rsdev_misc.monitor_postgres import main
 
-from ..conftest import RunMain, RunMonitor
-from ..servers import PgBouncerServer, PostgresServer, TestCA
+from ..servers import PgBouncerServer, PostgresServer, RunMain, RunMonitor, TestCA
 
 WRONG_PASSWORD = "Wrong-Pw-QUAGGA-91"
 

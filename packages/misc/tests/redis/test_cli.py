@@ -7,8 +7,7 @@ import time
 
 from rsdev_misc.monitor_redis import main
 
-from ..conftest import RunMain, RunMonitor
-from ..servers import BlackHole, RedisServer, TestCA
+from ..servers import BlackHole, RedisServer, RunMain, RunMonitor, TestCA
 
 WRONG_PASSWORD = "Wrong-Pw-QUAGGA-91"
 

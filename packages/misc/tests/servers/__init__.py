@@ -8,14 +8,19 @@ from ._support import free_port, require_binary, service_user, wait_until
 from .daemon import LoopRun, running_loop
 from .postgres import PgBouncerServer, PostgresServer
 from .redis import BlackHole, RedisServer
+from .running import MONITOR_ENV, Outcome, RunMain, RunMonitor
 from .tls import TestCA
 
 __all__ = [
+    "MONITOR_ENV",
     "BlackHole",
     "LoopRun",
+    "Outcome",
     "PgBouncerServer",
     "PostgresServer",
     "RedisServer",
+    "RunMain",
+    "RunMonitor",
     "TestCA",
     "free_port",
     "require_binary",

@@ -239,8 +239,10 @@ class SessionHub:
     async def _read(self, session: ClientSession, handler: SessionHandler) -> None:
         bucket = session.bucket
         async for message in session.conn:
-            if session.closing:
-                return
+            if session.closing or session.conn.closed:
+                # Keep reading (and dropping) until the client's close frame arrives: a
+                # full inbound queue would pause the socket and stall the close handshake.
+                continue
             session.messages += 1
             self.messages_total += 1
             if not bucket.take(self.clock()):

@@ -71,7 +71,8 @@ async def test_demo_prints_url_and_feeds_snapshot_then_quotes(demo: RestreamProc
 
 
 async def test_ping_unsubscribe_and_fear_greed(demo: RestreamProcess) -> None:
-    """Pong echoes the id; `@fear_greed` delivers an indicator; unsubscribe is acknowledged."""
+    """Pong echoes the id; `@fear_greed` delivers an indicator (a later subscriber gets it
+    as a snapshot); unsubscribe is acknowledged, a symbol not held is `not_subscribed`."""
     async with await open_client(demo.ws_url) as ws:
         await send_json(ws, {"op": "ping", "id": 42})
         pong = await wait_for(ws, is_type("pong"))
@@ -81,9 +82,16 @@ async def test_ping_unsubscribe_and_fear_greed(demo: RestreamProcess) -> None:
         assert indicator["name"] == "fear_greed"
         assert 0 <= indicator["score"] <= 100
         assert indicator["ts_library_in"] <= indicator["ts_library_out"]
-        await send_json(ws, {"op": "unsubscribe", "symbols": ["@fear_greed"], "id": 2})
+        async with await open_client(demo.ws_url) as late:
+            await send_json(late, {"op": "subscribe", "symbols": ["@FEAR_GREED"]})
+            snapshot = await wait_for(late, is_type("indicator"))
+            assert (snapshot["name"], snapshot["snapshot"]) == ("fear_greed", True)
+        await send_json(ws, {"op": "unsubscribe", "symbols": ["@fear_greed", "MSFT"], "id": 2})
         ack = await wait_for(ws, is_type("unsubscribed"))
         assert ack == {"type": "unsubscribed", "symbols": ["@fear_greed"], "id": 2}
+        error = await wait_for(ws, is_type("error"))
+        assert (error["code"], error["id"]) == ("not_subscribed", 2)
+        assert [s["symbol"] for s in error["symbols"]] == ["MSFT"]
 
 
 async def test_health_metrics_snapshot(demo: RestreamProcess) -> None:

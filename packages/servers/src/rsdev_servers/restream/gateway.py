@@ -40,7 +40,14 @@ from lib_common.core import (
     wall_clock_us,
 )
 from lib_common.core.calendar import US_MARKETS, MarketCalendar
-from lib_common.core.upstream_manager import ManagerSettings, UpstreamManager, UpstreamStatus
+from lib_common.core.upstream_manager import (
+    IndicatorSource,
+    ManagerSettings,
+    PollSource,
+    StreamSource,
+    UpstreamManager,
+    UpstreamStatus,
+)
 from lib_common.ingestors.cnn import FearGreed, FearGreedPoller, FearGreedSchedule
 from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettings
 from lib_common.ingestors.yahoo.quote import Quote
@@ -73,7 +80,7 @@ from rsdev_servers.restream.protocol import (
 )
 from rsdev_servers.restream.settings import RestreamSettings
 
-__all__ = ["CLOSE_GOING_AWAY", "RestreamGateway", "Upstreams", "base_url"]
+__all__ = ["CLOSE_GOING_AWAY", "RestreamGateway", "UpstreamSources", "Upstreams", "base_url"]
 
 CLOSE_GOING_AWAY: Final = 1001
 WS_PATH: Final = "/ws"
@@ -91,6 +98,16 @@ class Upstreams:
     rest_url: str
     cnn_url: str
     fear_greed_schedule: FearGreedScheduleSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamSources:
+    """Ready-made sources for the upstream manager, instead of the ones built from URLs
+    (e.g. a replay of recorded quotes). The manager owns and runs them."""
+
+    stream: StreamSource
+    poller: PollSource | None = None
+    fear_greed: IndicatorSource | None = None
 
 
 def base_url(host: str, port: int) -> str:
@@ -111,12 +128,17 @@ def _version() -> str:
 
 
 class RestreamGateway:
-    """One restream process's engine, sessions and endpoints."""
+    """One restream process's engine, sessions and endpoints.
+
+    The upstream sources are built from `upstreams` (URLs), or given ready-made as
+    `sources`. `quote_taps`, `status_taps` and `indicator_taps` are called with every
+    value the manager hands over, before the fan-out (recording hooks; keep them cheap).
+    """
 
     def __init__(
         self,
         settings: RestreamSettings,
-        upstreams: Upstreams,
+        upstreams: Upstreams | UpstreamSources,
         *,
         calendar: MarketCalendar = US_MARKETS,
         demo: bool = False,
@@ -126,28 +148,16 @@ class RestreamGateway:
         self._started = time.monotonic()
         self._version = _version()
         self.policy = AccessPolicy(token=settings.auth_token, allowed_origins=settings.allow_origin)
-        self._stream = YahooStreamClient(
-            StreamConfig(
-                url=upstreams.ws_url,
-                inactivity_timeout=settings.inactivity_timeout,
-                proxy=None if _is_loopback_url(upstreams.ws_url) else True,
-            ),
-            is_trading=lambda symbol, now: self.manager.is_trading(symbol, now),
-        )
-        self._poller = YahooRestPoller(upstreams.rest_url, interval=settings.poll_interval)
-        schedule = None
-        if upstreams.fear_greed_schedule is not None:
-            schedule = FearGreedSchedule(upstreams.fear_greed_schedule)
-        self._fear_greed = FearGreedPoller(
-            upstreams.cnn_url,
-            schedule=schedule,
-            history=False,
-            market_open=(lambda now: True) if demo else is_open,
+        self.quote_taps: list[Callable[[Quote], object]] = []
+        self.status_taps: list[Callable[[UpstreamStatus], object]] = []
+        self.indicator_taps: list[Callable[[FearGreed], object]] = []
+        sources = (
+            upstreams if isinstance(upstreams, UpstreamSources) else self._build_sources(upstreams)
         )
         self.manager: UpstreamManager[int] = UpstreamManager(
-            stream=self._stream,
-            poller=self._poller,
-            fear_greed=self._fear_greed,
+            stream=sources.stream,
+            poller=sources.poller,
+            fear_greed=sources.fear_greed,
             on_quote=self._on_quote,
             on_status=self._on_status,
             on_indicator=self._on_indicator,
@@ -182,6 +192,28 @@ class RestreamGateway:
         self._mode = self.manager.mode.value
         self._indicator_in: dict[str, int] = {}
         self.port: int | None = None
+
+    def _build_sources(self, upstreams: Upstreams) -> UpstreamSources:
+        settings = self.settings
+        stream = YahooStreamClient(
+            StreamConfig(
+                url=upstreams.ws_url,
+                inactivity_timeout=settings.inactivity_timeout,
+                proxy=None if _is_loopback_url(upstreams.ws_url) else True,
+            ),
+            is_trading=lambda symbol, now: self.manager.is_trading(symbol, now),
+        )
+        poller = YahooRestPoller(upstreams.rest_url, interval=settings.poll_interval)
+        schedule = None
+        if upstreams.fear_greed_schedule is not None:
+            schedule = FearGreedSchedule(upstreams.fear_greed_schedule)
+        fear_greed = FearGreedPoller(
+            upstreams.cnn_url,
+            schedule=schedule,
+            history=False,
+            market_open=(lambda now: True) if self.demo else is_open,
+        )
+        return UpstreamSources(stream, poller, fear_greed)
 
     # -- running ------------------------------------------------------------------------
 
@@ -233,11 +265,15 @@ class RestreamGateway:
         return now
 
     def _on_quote(self, quote: Quote) -> None:
+        for tap in self.quote_taps:
+            tap(quote)
         self.metrics.quote_in(quote.source, quote.ts_upstream, quote.ts_library_in)
         if self.dispatcher.publish_quote(quote):
             self.metrics.quote_out(quote.ts_library_in, self._last_out)
 
     def _on_status(self, status: UpstreamStatus) -> None:
+        for tap in self.status_taps:
+            tap(status)
         self._status_frame = frame = self._encode_status(status)
         mode = status.mode.value
         if mode != self._mode:
@@ -256,6 +292,8 @@ class RestreamGateway:
         return self.dispatcher.encode(payload)
 
     def _on_indicator(self, value: FearGreed) -> None:
+        for tap in self.indicator_taps:
+            tap(value)
         ts_in = wall_clock_us()
         self._indicator_in["fear_greed"] = ts_in
         self.metrics.indicators_in.labels("fear_greed").inc()

@@ -58,6 +58,7 @@ _CNN_GRAPHDATA: Final = "/index/fearandgreed/graphdata"
 _MiB: Final = 1024 * 1024
 _UPSTREAM_URLS: Final = ("upstream_ws", "upstream_rest", "cnn_url")
 _NET, _UP, _LIM = "listening and security", "upstreams", "limits"
+_REC = "record and replay"
 
 OPTIONS: Final[tuple[Option, ...]] = (
     Option(
@@ -236,7 +237,39 @@ OPTIONS: Final[tuple[Option, ...]] = (
         metavar="BYTES",
         group=_LIM,
     ),
+    Option(
+        "record",
+        "append every upstream frame, with its receive time, to FILE (gzip'd JSON lines; "
+        "appending across runs is fine)",
+        metavar="FILE",
+        group=_REC,
+    ),
+    Option(
+        "replay",
+        "serve a recording made with --record as the upstream (loopback, market always "
+        "open); cannot be combined with --demo or the upstream URL options",
+        metavar="FILE",
+        group=_REC,
+    ),
+    Option(
+        "speed",
+        "replay speed: 1 = the recorded pace, 10 = ten times faster, 0 = as fast as possible",
+        default=1.0,
+        parse=lambda t: _speed(t),
+        metavar="X",
+        group=_REC,
+    ),
 )
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError("must be a finite number >= 0")
+    return value
 
 
 def _positive(value: float) -> float:
@@ -269,6 +302,9 @@ class RestreamSettings:
     max_upstream_symbols: int = 1000
     max_ops_per_second: float = 20.0
     max_frame_bytes: int = 64 * 1024
+    record: str | None = None
+    replay: str | None = None
+    speed: float = 1.0
 
     def __post_init__(self) -> None:
         check_bind(self.host, self.auth_token)
@@ -337,4 +373,13 @@ def load_settings(
         if given:
             flag = "--" + given[0].replace("_", "-")
             raise SettingsError(f"--demo runs its own simulator; do not also set {flag}")
+    values["record"] = values["record"] or None
+    values["replay"] = values["replay"] or None
+    if values["replay"]:
+        given = [n for n in ("demo", *_UPSTREAM_URLS) if resolved.sources[n] != "default"]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise SettingsError(f"--replay serves the recording as the upstream; drop {flag}")
+    elif resolved.sources["speed"] != "default":
+        raise SettingsError("--speed applies only to --replay")
     return RestreamSettings(**values), args, resolved

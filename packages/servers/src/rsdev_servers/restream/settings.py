@@ -376,7 +376,9 @@ def load_settings(
     values["record"] = values["record"] or None
     values["replay"] = values["replay"] or None
     if values["replay"]:
-        given = [n for n in ("demo", *_UPSTREAM_URLS) if resolved.sources[n] != "default"]
+        given = [n for n in _UPSTREAM_URLS if resolved.sources[n] != "default"]
+        if values["demo"]:
+            given.insert(0, "demo")
         if given:
             flag = "--" + given[0].replace("_", "-")
             raise SettingsError(f"--replay serves the recording as the upstream; drop {flag}")

@@ -52,7 +52,7 @@ from lib_common.ingestors.cnn import FearGreed, FearGreedPoller, FearGreedSchedu
 from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettings
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.rest import YahooRestPoller
-from lib_common.ingestors.yahoo.stream import StreamConfig, YahooStreamClient
+from lib_common.ingestors.yahoo.stream import FrameTap, StreamConfig, YahooStreamClient
 from lib_common.net import ServerSettings, WsConnection
 from loguru import logger
 
@@ -92,12 +92,14 @@ INBOUND_QUEUE: Final = 16  # client messages buffered before reading pauses
 
 @dataclass(frozen=True, slots=True)
 class Upstreams:
-    """Where the quotes come from: the Yahoo streamer, Yahoo REST base, CNN base."""
+    """Where the quotes come from: the Yahoo streamer, Yahoo REST base, CNN base.
+    `frame_tap` sees every raw stream frame before decoding (`--record`)."""
 
     ws_url: str
     rest_url: str
     cnn_url: str
     fear_greed_schedule: FearGreedScheduleSettings | None = None
+    frame_tap: FrameTap | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,7 @@ class RestreamGateway:
                 proxy=None if _is_loopback_url(upstreams.ws_url) else True,
             ),
             is_trading=lambda symbol, now: self.manager.is_trading(symbol, now),
+            on_frame=upstreams.frame_tap,
         )
         poller = YahooRestPoller(upstreams.rest_url, interval=settings.poll_interval)
         schedule = None

@@ -1,4 +1,4 @@
-"""The `restream` console script: settings, logging, the demo simulator, the process.
+"""The `restream` console script: settings, logging, --demo, --record/--replay, the process.
 
 `main(argv)` returns the exit code (the console script passes it to `sys.exit`):
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
 from typing import Final
 
 import anyio
@@ -39,30 +40,64 @@ def _announce(url: str) -> None:
 
 
 async def _run(settings: RestreamSettings, stop: anyio.Event) -> None:
+    from rsdev_servers.restream.recording import check_record_path, check_recording, open_recorder
+
+    # Before the heavy imports, so that a bad file fails fast.
+    if settings.replay:
+        check_recording(settings.replay)
+    if settings.record:
+        check_record_path(settings.record)
     # The engine is imported only now: a bad command line fails in a fraction of a second.
-    from lib_common.core.calendar import ALWAYS_OPEN
+    from dataclasses import replace
+
+    from lib_common.core.calendar import ALWAYS_OPEN, US_MARKETS, MarketCalendar
     from lib_common.ingestors.cnn import ScheduleSettings
     from lib_common.sim import SimConfig, run_simulator
 
     from rsdev_servers.restream.gateway import RestreamGateway, Upstreams
+    from rsdev_servers.restream.replay import run_replay
 
-    if not settings.demo:
-        upstreams = Upstreams(settings.upstream_ws, settings.upstream_rest, settings.cnn_base_url)
-        await RestreamGateway(settings, upstreams).run(stop=stop, announce=_announce)
-        return
-    async with run_simulator(SimConfig(host="127.0.0.1", port=0, rate=DEMO_RATE)) as sim:
+    async with AsyncExitStack() as stack:
+        notes: list[str] = []
+        calendar: MarketCalendar = US_MARKETS
+        if settings.replay:
+            replay = await stack.enter_async_context(
+                run_replay(settings.replay, speed=settings.speed)
+            )
+            upstreams = Upstreams(replay.ws_url, replay.base_url, replay.base_url)
+            calendar = ALWAYS_OPEN
+            notes.append(
+                f"replay: {settings.replay} at speed {settings.speed:g} from {replay.base_url}, "
+                "starting at the first subscription (market always open)"
+            )
+        elif settings.demo:
+            sim = await stack.enter_async_context(
+                run_simulator(SimConfig(host="127.0.0.1", port=0, rate=DEMO_RATE))
+            )
+            # The simulated index moves with time: poll it often enough for a lively demo.
+            fear_greed = ScheduleSettings(min_interval=5.0, base=15.0, max_interval=60.0)
+            upstreams = Upstreams(sim.ws_url, sim.rest_url, sim.base_url, fear_greed)
+            calendar = ALWAYS_OPEN
+            notes.append(f"demo: simulated Yahoo and CNN at {sim.base_url} (market always open)")
+        else:
+            upstreams = Upstreams(
+                settings.upstream_ws, settings.upstream_rest, settings.cnn_base_url
+            )
+        if settings.record:
+            recorder = await stack.enter_async_context(
+                open_recorder(settings.record, upstream=upstreams.ws_url)
+            )
+            upstreams = replace(upstreams, frame_tap=recorder.tap)
 
         def announce(url: str) -> None:
-            logger.info("demo: simulated Yahoo and CNN at {} (market always open)", sim.base_url)
-            logger.info(
-                "demo: open {} in a browser, or connect to {}ws", url, url.replace("http", "ws", 1)
-            )
+            for note in notes:
+                logger.info("{}", note)
+            if notes:
+                feed = url.replace("http", "ws", 1) + "ws"
+                logger.info("open {} in a browser, or connect to {}", url, feed)
             _announce(url)
 
-        # The simulated index moves with time: poll it often enough for a lively demo.
-        fear_greed = ScheduleSettings(min_interval=5.0, base=15.0, max_interval=60.0)
-        upstreams = Upstreams(sim.ws_url, sim.rest_url, sim.base_url, fear_greed)
-        gateway = RestreamGateway(settings, upstreams, calendar=ALWAYS_OPEN, demo=True)
+        gateway = RestreamGateway(settings, upstreams, calendar=calendar, demo=settings.demo)
         await gateway.run(stop=stop, announce=announce)
 
 

@@ -18,7 +18,7 @@ from ..conftest import (
     wait_for,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SYMBOLS = ["AAPL", "BTC-USD"]
 

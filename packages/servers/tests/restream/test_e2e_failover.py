@@ -15,7 +15,7 @@ from lib_common.sim import SimConfig, run_simulator
 
 from ..conftest import RestreamProcess, is_type, open_client, send_json, wait_for
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 FAST = (
     "--inactivity-timeout", "0.6",

@@ -26,7 +26,7 @@ from ..conftest import (
     wait_for,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 MAX_SYMBOLS = 10  # small: the demo simulator shares 20 quotes/s among all symbols
 RSS_GROWTH_LIMIT_KIB = 24 * 1024  # measured growth: about 2 MiB

@@ -36,6 +36,7 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow
 def test_non_loopback_without_token_refuses_to_start() -> None:
     """`--host 0.0.0.0` without a token: exit 2, one clear line, nothing printed on stdout."""
     result = _run("--host", "0.0.0.0", "--port", "0", "--demo")
@@ -73,6 +74,7 @@ def test_bad_values_are_one_line_and_exit_2(
     assert "hunter2" not in err
 
 
+@pytest.mark.slow
 def test_port_in_use_exits_3() -> None:
     """A port already taken: exit 3 with one line saying so."""
     with socket.socket() as taken:
@@ -108,6 +110,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestreamProces
 
 
 @pytest.mark.anyio
+@pytest.mark.slow
 async def test_token_required_on_websocket_and_http(secured: RestreamProcess) -> None:
     """With a token: no token → 401 (HTTP) / close 1008 before any data (WS); with it →
     served; /health needs none."""
@@ -134,6 +137,7 @@ async def test_token_required_on_websocket_and_http(secured: RestreamProcess) ->
 
 
 @pytest.mark.anyio
+@pytest.mark.slow
 async def test_browser_origin_checked(secured: RestreamProcess) -> None:
     """The server's own origin and --allow-origin pass; another site's Origin gets 403."""
     url = secured.ws_url + f"?token={TOKEN}"

@@ -10,8 +10,9 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
-from lib_common.sim import ManualClock, SimConfig, Simulator, run_simulator
 from loguru import logger
+
+from lib_common.sim import ManualClock, SimConfig, Simulator, run_simulator
 
 _COMPONENTS = (
     ("market_momentum_sp500", 6712.45, 71.2, "greed"),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from lib_common.ingestors.cnn import (
     COMPONENT_NAMES,
     FearGreed,

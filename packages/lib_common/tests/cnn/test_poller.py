@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+
 from lib_common.ingestors.cnn import (
     BOT_REFUSAL,
     COMPONENT_NAMES,

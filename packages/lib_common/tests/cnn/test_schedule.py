@@ -6,6 +6,7 @@ import itertools
 import math
 
 import pytest
+
 from lib_common.ingestors.cnn import FearGreedSchedule, ScheduleSettings
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from lib_common.config import generate_key
 from loguru import logger
+
+from lib_common.config import generate_key
 
 _ENV = ("RSDEV_CONFIG_KEY", "RSDEV_CONFIG_KEY_FILE", "EDITOR", "VISUAL")
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from lib_common.config import decrypt_document, generate_key, save_encrypted
 from lib_common.config.cli import main
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.config import NotJSONError, decrypt_document, encrypt_document
 from lib_common.config.document import parse_json, parse_object
 

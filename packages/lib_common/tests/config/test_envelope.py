@@ -6,6 +6,7 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from lib_common.config import (
     AuthenticationError,
     ConfigError,

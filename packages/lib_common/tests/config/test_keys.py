@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from lib_common.config import (
     ConfigKey,
     InsecureKeyFileError,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from lib_common.config import (
     AuthenticationError,
     ConfigError,

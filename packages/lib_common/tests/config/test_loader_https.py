@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+
 from lib_common.config import SourceError, encrypt_document, load_config, load_section
 from lib_common.tls import TLSPolicy
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.config import ConfigPathError, lookup
 
 DOC = {"db": {"replicas": [{"host": "r0"}, {"host": "r1"}], "port": 5432}, "flag": False}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+
 from lib_common.config import ConfigPathError, SectionError, load_section, save_encrypted
 
 

@@ -9,6 +9,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
 from lib_common.core.dispatcher import (
     CLOSE_MEMORY_PRESSURE,
     CLOSE_SLOW_CONSUMER,
@@ -17,8 +20,6 @@ from lib_common.core.dispatcher import (
 from lib_common.core.memory_guard import EvictionReason, MemoryGuard, Priority, Victim
 from lib_common.core.registry import SymbolRegistry
 from lib_common.ingestors.yahoo.quote import Quote
-from websockets.frames import Frame, Opcode
-from websockets.streams import StreamReader
 
 
 def ws_text_frame(payload: bytes) -> bytes:

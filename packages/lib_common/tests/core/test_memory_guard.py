@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.core.memory_guard import EvictionReason, MemoryGuard, Priority, Victim
 
 

@@ -11,6 +11,7 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+
 from lib_common.core.registry import RegistryChange, SymbolRegistry
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+
 from lib_common.core.market_hours import NEW_YORK
 from lib_common.core.upstream_modes import (
     MODE_TABLE,

@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 import trustme
+
 from lib_common.ky_http import (
     IDEMPOTENT_METHODS,
     ApiResponse,

@@ -6,6 +6,7 @@ import ssl
 
 import httpx
 import pytest
+
 from lib_common.ky_http import (
     KyError,
     KyRequestError,

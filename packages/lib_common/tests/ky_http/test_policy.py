@@ -7,6 +7,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+
 from lib_common.ky_http import (
     IDEMPOTENT_METHODS,
     Failure,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.ky_http import ApiResponse, KyDecodeError, KyError, KyStatusError
 
 

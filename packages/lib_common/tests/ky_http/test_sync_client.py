@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from lib_common.ky_http import (
     ApiResponse,
     Hooks,

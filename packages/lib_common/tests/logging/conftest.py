@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from lib_common.logging import LoggingHandle, setup_logging
 
 

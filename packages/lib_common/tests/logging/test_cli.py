@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lib_common.logging import LoggingHandle, add_logging_arguments, setup_logging_from_args
 from loguru import logger
+
+from lib_common.logging import LoggingHandle, add_logging_arguments, setup_logging_from_args
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lib_common.logging import JSON_FIELDS, LoggingHandle, alert
 from loguru import logger
+
+from lib_common.logging import JSON_FIELDS, LoggingHandle, alert
 
 
 def read_json_lines(path: Path) -> list[dict[str, Any]]:

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from lib_common.logging import DailyRotation, LoggingHandle
 from loguru import logger
+
+from lib_common.logging import DailyRotation, LoggingHandle
 
 
 class Clock:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from lib_common.logging import LoggingHandle, setup_logging
 from loguru import logger
+
+from lib_common.logging import LoggingHandle, setup_logging
 
 ANSI = "\x1b["
 

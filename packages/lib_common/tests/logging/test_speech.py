@@ -13,9 +13,10 @@ from pathlib import Path
 
 import anyio
 import pytest
+from loguru import logger
+
 from lib_common.logging import EspeakNG, LoggingHandle, SpeechConfig, alert
 from lib_common.logging.speech import SpeechSink
-from loguru import logger
 
 WAIT = 10.0  # seconds; a deadline for the worker, not a delay
 

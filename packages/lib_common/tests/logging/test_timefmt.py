@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from lib_common.logging import datetime_to_us, format_duration, format_utc
 
 

@@ -26,6 +26,8 @@ from typing import Any
 import anyio
 import pytest
 from anyio.abc import TaskStatus
+from loguru import logger
+
 from lib_common.core.calendar import ALWAYS_OPEN, US_MARKETS, MarketCalendar, trading_predicate
 from lib_common.core.clock import SYSTEM_CLOCK, Clock, ManualClock, settle
 from lib_common.core.upstream_manager import (
@@ -43,7 +45,6 @@ from lib_common.ingestors.yahoo.rest import YahooRestPoller
 from lib_common.ingestors.yahoo.stream import StreamConfig, YahooStreamClient
 from lib_common.ingestors.yahoo.stream_events import Connected, StreamStats, StreamStatus
 from lib_common.sim import Simulator
-from loguru import logger
 
 SCALE = float(os.environ.get("RSDEV_TEST_TIME_SCALE", "1"))
 UNIT = 0.1 * SCALE

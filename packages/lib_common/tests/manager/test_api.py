@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from lib_common.core.calendar import ALWAYS_OPEN
 from lib_common.core.upstream_manager import FEAR_GREED, ManagerSettings, UpstreamMode
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+
 from lib_common.core.clock import SYSTEM_CLOCK, ManualClock
 
 

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+
 from lib_common.core.clock import ManualClock
 from lib_common.core.stream_health import StreamState
 from lib_common.core.upstream_manager import FEAR_GREED, ManagerSettings, UpstreamMode

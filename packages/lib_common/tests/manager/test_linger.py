@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from lib_common.core.calendar import ALWAYS_OPEN
 from lib_common.core.clock import ManualClock
 from lib_common.core.upstream_manager import ManagerSettings

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from lib_common.core.calendar import ALWAYS_OPEN
 from lib_common.core.market_hours import MarketSession
 from lib_common.core.stream_health import StreamState

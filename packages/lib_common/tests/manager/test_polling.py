@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from lib_common.core.clock import ManualClock
 from lib_common.core.upstream_manager import ManagerSettings
 from lib_common.ingestors.yahoo.quote import Quote

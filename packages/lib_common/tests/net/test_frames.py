@@ -5,9 +5,10 @@ from __future__ import annotations
 import struct
 
 import pytest
-from lib_common.net import binary_frame, text_frame
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
+
+from lib_common.net import binary_frame, text_frame
 
 
 def parse(frame: bytes) -> Frame:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx
 import pytest
+
 from lib_common.net import HttpRequest, HttpResponse, ServerSettings, serve
 
 RawExchange = Callable[[int, bytes], Awaitable[bytes]]

@@ -10,6 +10,10 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.frames import CloseCode, Frame, Opcode
+
 from lib_common.net import (
     HttpRequest,
     HttpResponse,
@@ -18,9 +22,6 @@ from lib_common.net import (
     serve,
     text_frame,
 )
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedError
-from websockets.frames import CloseCode, Frame, Opcode
 
 
 async def echo(conn: WsConnection) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
-from lib_common.sim import ManualClock, SimConfig, Simulator, run_simulator
 from loguru import logger
+
+from lib_common.sim import ManualClock, SimConfig, Simulator, run_simulator
 
 SIM_START = 1_761_840_000.0  # 2025-10-30 16:00 UTC (12:00 New York, regular session)
 

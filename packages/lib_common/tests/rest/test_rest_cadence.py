@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.ingestors.yahoo.rest_cadence import CadenceSettings, PollCadence
 
 

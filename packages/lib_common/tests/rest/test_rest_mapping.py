@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from lib_common.ingestors.yahoo.quote import MarketHours, Quote, QuoteType
 from lib_common.ingestors.yahoo.rest_mapping import (
     ChartError,

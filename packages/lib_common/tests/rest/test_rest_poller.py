@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+
 from lib_common.ingestors.yahoo.quote import MarketHours, Quote, QuoteType
 from lib_common.ingestors.yahoo.rest import YahooRestPoller
 from lib_common.ky_http import ApiResponse, AsyncKy, Hooks

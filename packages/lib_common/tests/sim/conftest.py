@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
+from websockets.asyncio.client import ClientConnection
+
 from lib_common.ingestors.yahoo.codec import DecodeError, Skip, decode_frame
 from lib_common.ingestors.yahoo.quote import Quote
-from websockets.asyncio.client import ClientConnection
 
 Frame = Quote | Skip | DecodeError
 RecvFrames = Callable[[ClientConnection, int], Awaitable[list[Frame]]]

@@ -9,6 +9,7 @@ import sys
 import anyio
 import httpx
 import pytest
+
 from lib_common.sim.cli import main
 
 

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+
 from lib_common.ingestors.yahoo.codec import DecodeError, Skip, decode_frame
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.sim import Fault, ManualClock, SimConfig, run_simulator
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 
 Frame = Quote | Skip | DecodeError
 RecvFrames = Callable[[ClientConnection, int], Awaitable[list[Frame]]]

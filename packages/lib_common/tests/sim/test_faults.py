@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.sim import Fault
 from lib_common.sim.faults import HTTP_KINDS, FaultBook
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
 from lib_common.ingestors.yahoo.codec import DecodeError, decode_frame
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.sim import ManualClock, Market
 from lib_common.sim.faults import GarbageVariant
 from lib_common.sim.garbage import garbage_frame
-from websockets.frames import Frame, Opcode
-from websockets.streams import StreamReader
 
 
 def unframe(frame: bytes) -> str | bytes:

@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
 from lib_common.ingestors.yahoo.codec import DecodeError, Skip
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.sim import Fault, SimConfig, run_simulator
 from lib_common.sim.fear_greed import COMPONENTS
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
 
 Frame = Quote | Skip | DecodeError
 RecvFrames = Callable[[ClientConnection, int], Awaitable[list[Frame]]]

@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
 from lib_common.ingestors.yahoo.codec import DecodeError, Skip
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.sim import SimConfig, run_simulator
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 # Clients use max_queue=None: a websockets client that stops reading a fast stream pauses
 # its socket, and then cannot see the close handshake until its 10 s close timeout.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from lib_common.ingestors.yahoo.backoff import Backoff, BackoffPolicy
 
 

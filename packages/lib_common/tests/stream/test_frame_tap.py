@@ -6,6 +6,7 @@ import itertools
 
 import anyio
 import pytest
+
 from lib_common.ingestors.yahoo.backoff import BackoffPolicy
 from lib_common.ingestors.yahoo.codec import decode_frame
 from lib_common.ingestors.yahoo.quote import Quote

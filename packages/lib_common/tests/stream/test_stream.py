@@ -20,6 +20,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream
+
 from lib_common.ingestors.yahoo.backoff import BackoffPolicy
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.stream import (

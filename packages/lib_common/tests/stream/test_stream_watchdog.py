@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lib_common.ingestors.yahoo.stream_watchdog import StallWatchdog
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lib_common.tls import TLSConfigError, locate_ca_bundle
 
 

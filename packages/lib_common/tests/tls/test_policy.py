@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+
 from lib_common.tls import TLSConfigError, TLSPolicy
 
 

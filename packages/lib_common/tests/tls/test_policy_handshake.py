@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 import trustme
+
 from lib_common.tls import TLSPolicy
 
 GREETING = b"hello over tls\n"

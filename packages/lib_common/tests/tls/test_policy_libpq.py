@@ -17,6 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 import trustme
+
 from lib_common.tls import TLSPolicy
 
 psycopg = pytest.importorskip("psycopg")

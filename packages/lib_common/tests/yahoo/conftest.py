@@ -6,6 +6,7 @@ import base64
 import struct
 
 import pytest
+
 from lib_common.ingestors.yahoo.quote import MarketHours, Quote, QuoteType
 
 BTC_2025_10 = (

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lib_common.ingestors.yahoo import codec
 from lib_common.ingestors.yahoo.codec import (
     DecodeError,

@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from lib_common.ingestors.yahoo.control import (
     ControlError,
     Subscribe,

@@ -9,6 +9,7 @@ import betterproto2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from lib_common.ingestors.yahoo._generated.yahoo import PricingData
 from lib_common.ingestors.yahoo.wire import (
     DOUBLE,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from loguru import logger
+
 from rsdev_misc.monitor import FailureKind, ProbeResult
 from rsdev_misc.monitor.testing import FakeClock
 

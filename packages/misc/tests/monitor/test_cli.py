@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from rsdev_misc.monitor import ProbeResult, UsageError, add_setting, build_parser, run_cli
 from rsdev_misc.monitor.probe import FailureKind
 

@@ -7,6 +7,7 @@ import urllib.request
 import anyio
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
 from rsdev_misc.monitor import MonitorLoop, MonitorMetrics, MonitorSettings, serve_metrics
 
 pytestmark = pytest.mark.anyio

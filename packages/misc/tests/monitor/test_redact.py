@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rsdev_misc.monitor import redact
 
 CASES = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from rsdev_misc.monitor import TABLE, Signal, State, StateMachine
 
 

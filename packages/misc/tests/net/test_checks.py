@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rsdev_misc.monitor import FailureKind
 from rsdev_misc.monitor_net.checks import (
     parse_dns,

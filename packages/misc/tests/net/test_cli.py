@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from rsdev_misc.monitor_net import main
 
 pytestmark = pytest.mark.anyio

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+
 from rsdev_misc.monitor_net import DnsError, build_query, parse_response
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from loguru import logger
+
 from rsdev_misc.monitor import MonitorLoop, MonitorSettings, State
 from rsdev_misc.monitor.testing import FakeClock
 from rsdev_misc.monitor_net import NetObserver, NetProbe, OutageLog

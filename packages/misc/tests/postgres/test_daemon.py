@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+
 from rsdev_misc.monitor import FailureKind, MonitorSettings, State
 from rsdev_misc.monitor_postgres import PostgresProbe, resolve_target
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+
 from rsdev_misc.monitor import FailureKind
 from rsdev_misc.monitor_postgres import classify_error
 

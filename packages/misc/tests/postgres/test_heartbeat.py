@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+
 from rsdev_misc.monitor_postgres import Heartbeat, PostgresProbe, resolve_target
 
 from ..servers import PgBouncerServer, PostgresServer

@@ -7,6 +7,7 @@ import time
 import anyio
 import psycopg
 import pytest
+
 from rsdev_misc.monitor import FailureKind
 from rsdev_misc.monitor_postgres import PostgresProbe, resolve_target
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
+
 from rsdev_misc.monitor import UsageError
 from rsdev_misc.monitor_postgres import resolve_target
 

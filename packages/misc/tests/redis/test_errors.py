@@ -6,6 +6,7 @@ import ssl
 
 import pytest
 from redis import exceptions as rex
+
 from rsdev_misc.monitor import FailureKind
 from rsdev_misc.monitor_redis import classify_error
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from rsdev_misc.monitor_redis import RedisHeartbeat, ttl_for_interval
 
 

@@ -7,6 +7,7 @@ import time
 
 import anyio
 import pytest
+
 from rsdev_misc.monitor import FailureKind
 from rsdev_misc.monitor_redis import RedisHeartbeat, RedisProbe, resolve_target
 

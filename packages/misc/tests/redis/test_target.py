@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from rsdev_misc.monitor import UsageError
 from rsdev_misc.monitor_redis import resolve_target
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from loguru import logger
+
 from rsdev_misc.monitor import Beat, LoopObserver, MonitorLoop, MonitorSettings, Probe
 
 

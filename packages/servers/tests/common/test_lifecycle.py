@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 
 import anyio
 import pytest
+
 from rsdev_servers.common.lifecycle import (
     BindError,
     Shutdown,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rsdev_servers.common.parsers import (
     parse_bytes,
     parse_count,

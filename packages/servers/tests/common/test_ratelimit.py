@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rsdev_servers.common.ratelimit import ErrorBudget, TokenBucket
 
 

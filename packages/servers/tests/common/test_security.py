@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from websockets.datastructures import Headers
+
 from rsdev_servers.common.security import (
     AccessPolicy,
     check_bind,
@@ -10,7 +12,6 @@ from rsdev_servers.common.security import (
     own_origins,
 )
 from rsdev_servers.common.settings import SettingsError
-from websockets.datastructures import Headers
 
 TOKEN = "0123456789abcdef-token"
 

@@ -9,6 +9,9 @@ from typing import Any
 
 import anyio
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
 from lib_common.core import Dispatcher, Priority
 from lib_common.net import ServerSettings, serve, text_frame
 from rsdev_servers.common.security import AccessPolicy
@@ -18,8 +21,6 @@ from rsdev_servers.common.sessions import (
     SessionHub,
     parse_session_query,
 )
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 pytestmark = pytest.mark.anyio
 

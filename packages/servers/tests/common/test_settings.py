@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from lib_common.config import encrypt_document, generate_key
 from rsdev_servers.common.parsers import parse_bytes, parse_port
 from rsdev_servers.common.settings import (

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import anyio
 import httpx
 import pytest
+
 from lib_common.sim import SimConfig, run_simulator
 
 from ..conftest import RestreamProcess, is_type, open_client, send_json, wait_for

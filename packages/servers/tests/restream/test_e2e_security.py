@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from rsdev_servers.restream.cli import main
 from websockets.exceptions import InvalidStatus
+
+from rsdev_servers.restream.cli import main
 
 from ..conftest import (
     RestreamProcess,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import anyio
 import pytest
+
 from lib_common.core.calendar import ALWAYS_OPEN
 from lib_common.core.upstream_manager import UpstreamStatus
 from lib_common.ingestors.yahoo.quote import Quote

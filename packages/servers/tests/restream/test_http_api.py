@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.datastructures import Headers
+
 from lib_common.net import HttpRequest
 from rsdev_servers.common.security import AccessPolicy
 from rsdev_servers.restream.http_api import HttpApi, dashboard_root
-from websockets.datastructures import Headers
 
 pytestmark = pytest.mark.anyio
 

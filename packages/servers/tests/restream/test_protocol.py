@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rsdev_servers.restream.protocol import (
     MAX_ID_LENGTH,
     Ping,

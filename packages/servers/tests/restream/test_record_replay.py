@@ -14,6 +14,8 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
 from lib_common.ingestors.yahoo.codec import Skip, decode_frame, encode_pricing, envelope_frame
 from lib_common.ingestors.yahoo.quote import Quote
 from rsdev_servers.common.settings import SettingsError
@@ -30,7 +32,6 @@ from rsdev_servers.restream.recording import (
     read_recording,
 )
 from rsdev_servers.restream.replay import Playback, run_replay
-from websockets.asyncio.client import ClientConnection, connect
 
 from ..conftest import RestreamProcess, clean_env, is_type, open_client, send_json, wait_for
 

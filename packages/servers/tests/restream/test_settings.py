@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lib_common.config import encrypt_document, generate_key
 from rsdev_servers.common.settings import SettingsError
 from rsdev_servers.restream.settings import (

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
-from lib_common.logging.timefmt import format_duration, format_utc
 from loguru import logger
 
+from lib_common.logging.timefmt import format_duration, format_utc
 from rsdev_misc.monitor.clock import SYSTEM_CLOCK, Clock, Instant, Sleep, real_sleep
 from rsdev_misc.monitor.metrics import MonitorMetrics
 from rsdev_misc.monitor.probe import FailureKind, Probe, ProbeResult, Severity

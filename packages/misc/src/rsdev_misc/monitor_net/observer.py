@@ -10,9 +10,9 @@ and written to the outage log as kind "degraded" when it ends.
 
 from __future__ import annotations
 
-from lib_common.logging.timefmt import format_duration
 from loguru import logger
 
+from lib_common.logging.timefmt import format_duration
 from rsdev_misc.monitor import Beat, LoopObserver, MonitorSettings, State, Tracker, utc
 from rsdev_misc.monitor_net.outages import OutageLog
 from rsdev_misc.monitor_net.probe import NetProbe

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from lib_common.logging.timefmt import format_duration
-
 from rsdev_misc.monitor import ClosedOutage, redact, utc
 
 __all__ = ["OutageLog"]

@@ -15,10 +15,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lib_common.tls import TLSConfigError, TLSPolicy
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from lib_common.tls import TLSConfigError, TLSPolicy
 from rsdev_misc.monitor import UsageError, redact
 
 __all__ = ["MIN_CONNECT_TIMEOUT_S", "SSLMODES", "PostgresTarget", "resolve_target"]

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lib_common.tls import TLSConfigError, TLSPolicy
-
 from rsdev_misc.monitor import UsageError
 
 __all__ = ["RedisTarget", "describe", "resolve_target"]

@@ -32,9 +32,9 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
-from lib_common.net import HttpHandler, Server, ServerSettings, WsHandler, not_found, serve
 from loguru import logger
 
+from lib_common.net import HttpHandler, Server, ServerSettings, WsHandler, not_found, serve
 from rsdev_servers.common.settings import (
     EXIT_BIND,
     EXIT_CONFIG,

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
-from lib_common.core import Dispatcher, Priority
-from lib_common.net import WsConnection
 from loguru import logger
 
+from lib_common.core import Dispatcher, Priority
+from lib_common.net import WsConnection
 from rsdev_servers.common.ratelimit import ErrorBudget, TokenBucket
 from rsdev_servers.common.security import AccessPolicy
 

@@ -22,9 +22,9 @@ from contextlib import AsyncExitStack
 from typing import Final
 
 import anyio
-from lib_common.logging import setup_logging_from_args
 from loguru import logger
 
+from lib_common.logging import setup_logging_from_args
 from rsdev_servers.common.lifecycle import DEFAULT_GRACE, serve_until_stopped
 from rsdev_servers.common.settings import EXIT_CONFIG, SettingsError
 from rsdev_servers.restream.settings import OPTIONS, RestreamSettings, load_settings
@@ -53,7 +53,6 @@ async def _run(settings: RestreamSettings, stop: anyio.Event) -> None:
     from lib_common.core.calendar import ALWAYS_OPEN, US_MARKETS, MarketCalendar
     from lib_common.ingestors.cnn import ScheduleSettings
     from lib_common.sim import SimConfig, run_simulator
-
     from rsdev_servers.restream.gateway import RestreamGateway, Upstreams
     from rsdev_servers.restream.replay import run_replay
 

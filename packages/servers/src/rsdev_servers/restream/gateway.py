@@ -29,6 +29,8 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import anyio
+from loguru import logger
+
 from lib_common.core import (
     Dispatcher,
     MemoryGuard,
@@ -54,8 +56,6 @@ from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.rest import YahooRestPoller
 from lib_common.ingestors.yahoo.stream import FrameTap, StreamConfig, YahooStreamClient
 from lib_common.net import ServerSettings, WsConnection
-from loguru import logger
-
 from rsdev_servers.common.lifecycle import open_server
 from rsdev_servers.common.security import AccessPolicy, is_loopback_host
 from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub

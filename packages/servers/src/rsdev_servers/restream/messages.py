@@ -16,7 +16,6 @@ from typing import Any
 from lib_common.core import Rejection, encode_error_message, encode_json
 from lib_common.ingestors.cnn import FearGreed
 from lib_common.logging import datetime_to_us
-
 from rsdev_servers.restream.protocol import RequestId
 
 __all__ = [

@@ -30,6 +30,8 @@ from typing import Any, Final
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
+from loguru import logger
+
 from lib_common.ingestors.yahoo.codec import decode_frame, encode_pricing, envelope_frame
 from lib_common.ingestors.yahoo.control import ControlError, Subscribe, parse_control
 from lib_common.ingestors.yahoo.quote import Quote, QuoteType
@@ -42,8 +44,6 @@ from lib_common.net import (
     serve,
     text_frame,
 )
-from loguru import logger
-
 from rsdev_servers.restream.recording import RecordedFrame, RunStart, read_recording
 
 __all__ = ["HEARTBEAT_INTERVAL", "Playback", "ReplayServer", "heartbeat_frame", "run_replay"]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Final
 
 from lib_common.logging import add_logging_arguments
-
 from rsdev_servers.common.parsers import (
     parse_bytes,
     parse_count,

@@ -2,7 +2,7 @@
 
 from lib_common.net.frames import binary_frame, text_frame
 from lib_common.net.http import Headers, HttpHandler, HttpRequest, HttpResponse, not_found
-from lib_common.net.server import Server, ServerSettings, WsHandler, serve
+from lib_common.net.server import Server, ServerSettings, WsGate, WsHandler, serve
 from lib_common.net.sink import FrameSink
 from lib_common.net.ws import WsConnection
 
@@ -15,6 +15,7 @@ __all__ = [
     "Server",
     "ServerSettings",
     "WsConnection",
+    "WsGate",
     "WsHandler",
     "binary_frame",
     "not_found",

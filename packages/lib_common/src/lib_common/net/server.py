@@ -1,12 +1,13 @@
 """One asyncio server for plain HTTP/1.1 and WebSocket on the same port.
 
 Each TCP connection is an asyncio `Protocol` (callbacks, no per-connection reader task).
-Requests are parsed by h11; a `GET` with `Upgrade: websocket` is validated and answered
-by websockets' sans-I/O `ServerProtocol` and becomes a `WsConnection` whose handler runs
-in the server's task group; any other request goes, body read and size-checked, to the
-async HTTP handler. Handler failures close that one connection (HTTP 500 / WS 1011),
-never the server. Leaving `serve()` closes every WebSocket with 1001, stops accepting,
-waits briefly, then aborts stragglers and cancels the remaining handlers.
+Requests are parsed by h11; a `GET` with `Upgrade: websocket` is validated by websockets'
+sans-I/O `ServerProtocol`, offered to the optional `ws_gate` (which may refuse it with an
+HTTP response before anything is accepted), answered 101 and becomes a `WsConnection`
+whose handler runs in the server's task group; any other request goes, body read and
+size-checked, to the async HTTP handler. Handler failures close that one connection
+(HTTP 500 / WS 1011), never the server. Leaving `serve()` closes every WebSocket with 1001,
+stops accepting, waits briefly, then aborts stragglers and cancels the remaining handlers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVarTuple, Unpack
 
 import anyio
@@ -38,9 +39,13 @@ from lib_common.net.http import (
 )
 from lib_common.net.ws import WsConnection
 
-__all__ = ["Server", "ServerSettings", "WsHandler", "serve"]
+__all__ = ["Server", "ServerSettings", "WsGate", "WsHandler", "serve"]
 
 WsHandler = Callable[[WsConnection], Awaitable[None]]
+WsGate = Callable[[HttpRequest], HttpResponse | None]
+"""`ws_gate(request)`: None lets a valid WebSocket handshake proceed; an `HttpResponse`
+refuses it (sent instead of the 101, then the connection closes). Runs synchronously in
+the connection's read callback, so it must be quick and must not block."""
 Ts = TypeVarTuple("Ts")
 
 
@@ -54,6 +59,7 @@ class ServerSettings:
     max_queue: int = 64  # inbound WS messages buffered before reading pauses
     ws_paths: frozenset[str] | None = None  # upgrade only on these paths (None: any path)
     origins: Sequence[str | None] | None = None  # allowed Origin values (None: any)
+    ws_gate: WsGate | None = None  # admission check before the 101 (e.g. an auth token)
     ping_interval: float | None = None  # server keepalive ping; no pong by the next → 1011
     close_timeout: float = 5.0  # close handshake, then abort; also the handler grace
     idle_timeout: float = 60.0  # HTTP keep-alive idle / slow request headers
@@ -314,6 +320,13 @@ class _Connection(asyncio.Protocol):
             origins = [None if o is None else Origin(o) for o in settings.origins]
         handshake = ServerProtocol(origins=origins)
         response = handshake.accept(WsRequest(target, headers))
+        request = HttpRequest("GET", target, headers, remote=self.remote)
+        if response.status_code == 101 and settings.ws_gate is not None:
+            # Only a well-formed handshake from an allowed Origin reaches the gate.
+            refusal = self._ask_gate(settings.ws_gate, request)
+            if refusal is not None:
+                self._send_response(request, replace(refusal, close=True))
+                return
         self._transport.write(response.serialize())
         if response.status_code != 101:
             self._close_transport()
@@ -322,7 +335,6 @@ class _Connection(asyncio.Protocol):
         # the OPEN state (no extensions were negotiated, so nothing carries over).
         protocol = ServerProtocol(state=OPEN, max_size=settings.max_frame)
         trailing, _closed = self._h11.trailing_data
-        request = HttpRequest("GET", target, headers, remote=self.remote)
         self.ws = WsConnection(
             self._transport,
             protocol,
@@ -337,6 +349,14 @@ class _Connection(asyncio.Protocol):
         self._server.spawn(self._run_ws, self.ws)
         if trailing:
             self.ws.data_received(bytes(trailing))
+
+    @staticmethod
+    def _ask_gate(gate: WsGate, request: HttpRequest) -> HttpResponse | None:
+        try:
+            return gate(request)
+        except Exception:
+            logger.exception("WebSocket gate failed for {} {}", request.target, request.remote)
+            return HttpResponse(500, (), b"internal server error\n")
 
     async def _run_ws(self, conn: WsConnection) -> None:
         handler = self._server.ws_handler
@@ -497,6 +517,7 @@ async def serve(
     `http_handler(request) -> HttpResponse` answers plain requests (default: 404);
     `ws_handler(conn)` runs once per WebSocket client and the connection closes (1000) when
     it returns, or 1011 when it raises. Without `ws_handler`, upgrades go to `http_handler`.
+    `settings.ws_gate` can refuse a handshake with an HTTP response before it is accepted.
     """
     settings = settings or ServerSettings()
     server = Server(http_handler, ws_handler, settings)

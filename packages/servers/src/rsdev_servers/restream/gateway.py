@@ -12,6 +12,11 @@ through the shared session plumbing (rsdev_servers.common):
   budget); its requests are parsed by `protocol.parse_request` and applied synchronously;
 - the HTTP endpoints read `health()`, `metrics_body()` and `snapshot()`.
 
+The upstream side is anything with the manager's client-facing API (`GatewayUpstream`):
+the `UpstreamManager` built here, or — given an `upstream` factory — a cluster node
+(`rsdev_servers.cluster.ClusterUpstream`) whose quotes arrive already encoded from the
+cluster's leader (`on_relayed_quote`: stamped and dispatched, never re-encoded).
+
 `run(stop=…, announce=…)` listens, starts the manager, announces the URL and serves until
 `stop` is set; then it writes what is queued, closes every client with 1001, and stops
 the upstreams.
@@ -21,19 +26,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 import anyio
+from anyio.abc import TaskStatus
 from loguru import logger
 
 from lib_common.core import (
     Dispatcher,
     MemoryGuard,
+    RegistryChange,
+    SymbolRegistry,
+    UpstreamMode,
     Victim,
     check_symbols,
     encode_quote_message,
@@ -55,7 +64,7 @@ from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettin
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.rest import YahooRestPoller
 from lib_common.ingestors.yahoo.stream import FrameTap, StreamConfig, YahooStreamClient
-from lib_common.net import ServerSettings, WsConnection
+from lib_common.net import HttpRequest, HttpResponse, ServerSettings, WsConnection
 from rsdev_servers.common.lifecycle import open_server
 from rsdev_servers.common.security import AccessPolicy, is_loopback_host
 from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
@@ -80,7 +89,17 @@ from rsdev_servers.restream.protocol import (
 )
 from rsdev_servers.restream.settings import RestreamSettings
 
-__all__ = ["CLOSE_GOING_AWAY", "RestreamGateway", "UpstreamSources", "Upstreams", "base_url"]
+__all__ = [
+    "CLOSE_GOING_AWAY",
+    "GatewayUpstream",
+    "RelayedQuote",
+    "RestreamGateway",
+    "UpstreamCallbacks",
+    "UpstreamFactory",
+    "UpstreamSources",
+    "Upstreams",
+    "base_url",
+]
 
 CLOSE_GOING_AWAY: Final = 1001
 WS_PATH: Final = "/ws"
@@ -112,6 +131,71 @@ class UpstreamSources:
     fear_greed: IndicatorSource | None = None
 
 
+class RelayedQuote(Protocol):
+    """A quote another process encoded (cluster mode): `payload(ts_library_out)` is the
+    complete client message, stamped with the dispatch time."""
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def ts_upstream(self) -> int: ...
+
+    @property
+    def ts_library_in(self) -> int: ...
+
+    def payload(self, ts_library_out: int) -> bytes: ...
+
+
+class HealthView(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class GatewayUpstream(Protocol):
+    """The upstream side as the gateway uses it: `UpstreamManager[int]`, or a cluster node."""
+
+    @property
+    def registry(self) -> SymbolRegistry[int]: ...
+
+    @property
+    def mode(self) -> UpstreamMode: ...
+
+    def subscribe(self, client: int, symbols: Iterable[object]) -> RegistryChange: ...
+
+    def unsubscribe(self, client: int, symbols: Iterable[object]) -> RegistryChange: ...
+
+    def disconnect(self, client: int) -> RegistryChange: ...
+
+    def subscribers(self, symbol: str) -> Collection[int]: ...
+
+    def last_quote(self, symbol: str) -> Quote | None: ...
+
+    def last_indicator(self, name: str) -> FearGreed | None: ...
+
+    def status(self) -> UpstreamStatus: ...
+
+    def health(self) -> HealthView: ...
+
+    async def run(self, *, task_status: TaskStatus[None] = ...) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCallbacks:
+    """Where the upstream side hands its values to the gateway."""
+
+    on_quote: Callable[[Quote], None]
+    on_status: Callable[[UpstreamStatus], None]
+    on_indicator: Callable[[FearGreed], None]
+    on_relayed_quote: Callable[[RelayedQuote], None]
+
+
+UpstreamFactory = Callable[["RestreamGateway"], GatewayUpstream]
+"""Builds the gateway's upstream side from the gateway (its `callbacks`, `new_manager`)."""
+
+
 def base_url(host: str, port: int) -> str:
     """The URL people open: wildcard binds are shown as 127.0.0.1."""
     shown = host
@@ -135,6 +219,7 @@ class RestreamGateway:
     The upstream sources are built from `upstreams` (URLs), or given ready-made as
     `sources`. `quote_taps`, `status_taps` and `indicator_taps` are called with every
     value the manager hands over, before the fan-out (recording hooks; keep them cheap).
+    `upstream` replaces the upstream manager (cluster mode).
     """
 
     def __init__(
@@ -144,34 +229,28 @@ class RestreamGateway:
         *,
         calendar: MarketCalendar = US_MARKETS,
         demo: bool = False,
+        upstream: UpstreamFactory | None = None,
     ) -> None:
         self.settings = settings
         self.demo = demo
+        self._upstreams = upstreams
+        self._calendar = calendar
         self._started = time.monotonic()
         self._version = _version()
         self.policy = AccessPolicy(token=settings.auth_token, allowed_origins=settings.allow_origin)
         self.quote_taps: list[Callable[[Quote], object]] = []
         self.status_taps: list[Callable[[UpstreamStatus], object]] = []
         self.indicator_taps: list[Callable[[FearGreed], object]] = []
-        sources = (
-            upstreams if isinstance(upstreams, UpstreamSources) else self._build_sources(upstreams)
+        self.callbacks = UpstreamCallbacks(
+            self._on_quote, self._on_status, self._on_indicator, self._on_relayed_quote
         )
-        self.manager: UpstreamManager[int] = UpstreamManager(
-            stream=sources.stream,
-            poller=sources.poller,
-            fear_greed=sources.fear_greed,
-            on_quote=self._on_quote,
-            on_status=self._on_status,
-            on_indicator=self._on_indicator,
-            calendar=calendar,
-            settings=ManagerSettings(
-                linger=settings.linger,
-                client_limit=settings.max_symbols_per_client,
-                global_limit=settings.max_upstream_symbols,
-                grace=settings.grace,
-                hysteresis=settings.hysteresis,
-            ),
-        )
+        self.manager: GatewayUpstream
+        if upstream is None:
+            self.manager = self.new_manager(
+                on_quote=self._on_quote, on_status=self._on_status, on_indicator=self._on_indicator
+            )
+        else:
+            self.manager = upstream(self)
         self._last_out = 0
         self.dispatcher: Dispatcher[int] = Dispatcher(
             self.manager,
@@ -195,7 +274,45 @@ class RestreamGateway:
         self._indicator_in: dict[str, int] = {}
         self.port: int | None = None
 
-    def _build_sources(self, upstreams: Upstreams) -> UpstreamSources:
+    def new_manager(
+        self,
+        *,
+        on_quote: Callable[[Quote], None],
+        on_status: Callable[[UpstreamStatus], None],
+        on_indicator: Callable[[FearGreed], None],
+        client_limit: int | None = None,
+    ) -> UpstreamManager[Any]:
+        """An upstream manager with this gateway's sources and settings. A cluster leader
+        builds a fresh one per term, its clients being nodes (`client_limit`: symbols per
+        node). Ready-made `UpstreamSources` run once: they make one manager only."""
+        settings = self.settings
+        upstreams = self._upstreams
+        manager: UpstreamManager[Any]
+        if isinstance(upstreams, UpstreamSources):
+            sources = upstreams
+        else:
+            sources = self._build_sources(upstreams, lambda s, now: manager.is_trading(s, now))
+        manager = UpstreamManager(
+            stream=sources.stream,
+            poller=sources.poller,
+            fear_greed=sources.fear_greed,
+            on_quote=on_quote,
+            on_status=on_status,
+            on_indicator=on_indicator,
+            calendar=self._calendar,
+            settings=ManagerSettings(
+                linger=settings.linger,
+                client_limit=client_limit or settings.max_symbols_per_client,
+                global_limit=settings.max_upstream_symbols,
+                grace=settings.grace,
+                hysteresis=settings.hysteresis,
+            ),
+        )
+        return manager
+
+    def _build_sources(
+        self, upstreams: Upstreams, is_trading: Callable[[str, Any], bool]
+    ) -> UpstreamSources:
         settings = self.settings
         stream = YahooStreamClient(
             StreamConfig(
@@ -203,7 +320,7 @@ class RestreamGateway:
                 inactivity_timeout=settings.inactivity_timeout,
                 proxy=None if _is_loopback_url(upstreams.ws_url) else True,
             ),
-            is_trading=lambda symbol, now: self.manager.is_trading(symbol, now),
+            is_trading=is_trading,
             on_frame=upstreams.frame_tap,
         )
         poller = YahooRestPoller(upstreams.rest_url, interval=settings.poll_interval)
@@ -228,6 +345,7 @@ class RestreamGateway:
             max_queue=INBOUND_QUEUE,
             ws_paths=frozenset({WS_PATH}),
             origins=self.policy.handshake_origins(),
+            ws_gate=self._gate_handshake,
             ping_interval=PING_INTERVAL,
             close_timeout=CLOSE_TIMEOUT,
             shutdown_timeout=SHUTDOWN_TIMEOUT,
@@ -258,6 +376,17 @@ class RestreamGateway:
             tg.cancel_scope.cancel()  # the manager closes the upstream connections
         logger.info("restream stopped")
 
+    def _gate_handshake(self, request: HttpRequest) -> HttpResponse | None:
+        """Refuse a handshake without the right token (401) before it is accepted."""
+        denial = self.policy.check_upgrade(request.headers, request.query)
+        if denial is None:
+            return None
+        self.hub.refused[denial.code] += 1
+        challenge = [("WWW-Authenticate", 'Bearer realm="restream"')] if denial.status == 401 else []
+        return HttpResponse.json(
+            {"error": denial.code, "message": denial.reason}, status=denial.status, headers=challenge
+        )
+
     async def _serve_client(self, conn: WsConnection) -> None:
         await self.hub.serve(conn, self)
 
@@ -273,6 +402,12 @@ class RestreamGateway:
         self.metrics.quote_in(quote.source, quote.ts_upstream, quote.ts_library_in)
         if self.dispatcher.publish_quote(quote):
             self.metrics.quote_out(quote.ts_library_in, self._last_out)
+
+    def _on_relayed_quote(self, quote: RelayedQuote) -> None:
+        self.metrics.quote_in(quote.source, quote.ts_upstream, quote.ts_library_in)
+        ts_out = self._stamp_out()
+        if self.dispatcher.publish(quote.symbol, self.dispatcher.encode(quote.payload(ts_out))):
+            self.metrics.quote_out(quote.ts_library_in, ts_out)
 
     def _on_status(self, status: UpstreamStatus) -> None:
         for tap in self.status_taps:
@@ -391,7 +526,7 @@ class RestreamGateway:
             mode == "streaming" and stream_state in ("stalled", "down")
         )
         guard = self.dispatcher.guard.stats()
-        return {
+        body = {
             "status": "degraded" if degraded else "ok",
             "mode": mode,
             "market": view["market"],
@@ -411,6 +546,12 @@ class RestreamGateway:
             "version": self._version,
             "demo": self.demo,
         }
+        cluster = view.get("cluster")
+        if cluster is not None:  # cluster mode: role, leader, Redis and bus lag
+            body["cluster"] = cluster
+            if not cluster.get("healthy", True):
+                body["status"] = "degraded"
+        return body
 
     def metrics_body(self) -> bytes:
         """The `/metrics` body."""

@@ -7,7 +7,10 @@
 | `GET /snapshot?symbols=A,B` | JSON last values (all followed symbols without `symbols`) |
 | `GET /`, `GET /<file>` | the dashboard: `restream/dashboard/` package data, when installed |
 
-Every path but `/health` needs the auth token when one is configured (401 otherwise).
+Every path but `/health` and the dashboard's static code under `/assets/` (the same bytes
+as in the wheel, no data; a page opened with `?token=` cannot pass the token on to its
+scripts and styles) needs the auth token when one is configured (401 otherwise).
+Dashboard files carry a strict Content-Security-Policy (same origin only, no inline code).
 Only GET and HEAD exist (405 otherwise).
 """
 
@@ -20,15 +23,32 @@ from importlib.resources.abc import Traversable
 from typing import Any, Final, Protocol
 
 from lib_common.net import HttpRequest, HttpResponse
-
 from rsdev_servers.common.security import AccessPolicy
 from rsdev_servers.restream.metrics import CONTENT_TYPE_LATEST
 
-__all__ = ["DASHBOARD_PACKAGE", "GatewayView", "HttpApi", "dashboard_root"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "DASHBOARD_PACKAGE",
+    "PUBLIC_ASSETS",
+    "GatewayView",
+    "HttpApi",
+    "dashboard_root",
+]
 
 DASHBOARD_PACKAGE: Final = "rsdev_servers.restream"
 MAX_SNAPSHOT_SYMBOLS: Final = 1000
 _NO_STORE: Final = ("Cache-Control", "no-store")
+PUBLIC_ASSETS: Final = "/assets/"
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_STATIC_HEADERS: Final = (
+    ("Cache-Control", "no-cache"),
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),  # the page URL may carry ?token=
+)
 _FALLBACK_PAGE: Final = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>restream</title></head>
 <body><h1>restream</h1>
@@ -79,7 +99,7 @@ class HttpApi:
             )
         path = request.path
         denial = self._policy.check_http(path, request.headers, request.query)
-        if denial is not None:
+        if denial is not None and not path.startswith(PUBLIC_ASSETS):
             return HttpResponse.json(
                 {"error": denial.code, "message": denial.reason},
                 status=denial.status,
@@ -132,7 +152,5 @@ class HttpApi:
         if content_type.startswith("text/") or content_type in ("application/javascript",):
             content_type += "; charset=utf-8"
         return HttpResponse(
-            200,
-            (("Content-Type", content_type), ("Cache-Control", "no-cache")),
-            node.read_bytes(),
+            200, (("Content-Type", content_type), *_STATIC_HEADERS), node.read_bytes()
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ _MiB: Final = 1024 * 1024
 _UPSTREAM_URLS: Final = ("upstream_ws", "upstream_rest", "cnn_url")
 _NET, _UP, _LIM = "listening and security", "upstreams", "limits"
 _REC = "record and replay"
+_CLU = "cluster (several nodes, one upstream connection, through Redis: docs/scaling.md)"
 
 OPTIONS: Final[tuple[Option, ...]] = (
     Option(
@@ -258,7 +260,47 @@ OPTIONS: Final[tuple[Option, ...]] = (
         metavar="X",
         group=_REC,
     ),
+    Option(
+        "cluster",
+        "join the restream cluster on this Redis (redis:// or rediss://): one node, the "
+        "leader, holds the upstream for every node's clients; the URL may hold a password: "
+        "prefer the environment variable or the config file",
+        parse=parse_url("redis", "rediss"),
+        secret=True,
+        metavar="URL",
+        group=_CLU,
+    ),
+    Option(
+        "cluster_name",
+        "the cluster's name (prefixes its Redis keys; several clusters may share a Redis)",
+        default="rsdev",
+        parse=lambda t: _cluster_name(t),
+        metavar="NAME",
+        group=_CLU,
+    ),
+    Option(
+        "cluster_ttl",
+        "leadership lease in seconds: a dead leader is replaced within about TTL + 1 s; "
+        "the leader renews every TTL/3 and stops its upstream after 2/3 TTL without Redis",
+        default=5.0,
+        parse=lambda t: _cluster_ttl(parse_seconds(t)),
+        metavar="SECONDS",
+        group=_CLU,
+    ),
 )
+
+
+def _cluster_name(text: str) -> str:
+    name = text.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise ValueError("use 1 to 64 letters, digits, '_', '.' or '-'")
+    return name
+
+
+def _cluster_ttl(value: float) -> float:
+    if value < 0.1:
+        raise ValueError("must be at least 0.1 s")
+    return value
 
 
 def _speed(text: str) -> float:
@@ -304,6 +346,9 @@ class RestreamSettings:
     record: str | None = None
     replay: str | None = None
     speed: float = 1.0
+    cluster: str | None = None
+    cluster_name: str = "rsdev"
+    cluster_ttl: float = 5.0
 
     def __post_init__(self) -> None:
         check_bind(self.host, self.auth_token)
@@ -373,6 +418,7 @@ def load_settings(
             flag = "--" + given[0].replace("_", "-")
             raise SettingsError(f"--demo runs its own simulator; do not also set {flag}")
     values["record"] = values["record"] or None
+    values["cluster"] = values["cluster"] or None
     values["replay"] = values["replay"] or None
     if values["replay"]:
         given = [n for n in _UPSTREAM_URLS if resolved.sources[n] != "default"]

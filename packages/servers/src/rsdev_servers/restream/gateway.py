@@ -382,9 +382,13 @@ class RestreamGateway:
         if denial is None:
             return None
         self.hub.refused[denial.code] += 1
-        challenge = [("WWW-Authenticate", 'Bearer realm="restream"')] if denial.status == 401 else []
+        challenge = (
+            [("WWW-Authenticate", 'Bearer realm="restream"')] if denial.status == 401 else []
+        )
         return HttpResponse.json(
-            {"error": denial.code, "message": denial.reason}, status=denial.status, headers=challenge
+            {"error": denial.code, "message": denial.reason},
+            status=denial.status,
+            headers=challenge,
         )
 
     async def _serve_client(self, conn: WsConnection) -> None:

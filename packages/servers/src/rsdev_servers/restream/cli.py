@@ -1,4 +1,5 @@
-"""The `restream` console script: settings, logging, --demo, --record/--replay, the process.
+"""The `restream` console script: settings, logging, --demo, --record/--replay, --cluster,
+the process.
 
 `main(argv)` returns the exit code (the console script passes it to `sys.exit`):
 
@@ -88,7 +89,15 @@ async def _run(settings: RestreamSettings, stop: anyio.Event) -> None:
             )
             upstreams = replace(upstreams, frame_tap=recorder.tap)
 
+        join = None
+        if settings.cluster:  # a cluster node: the upstream comes through Redis
+            from rsdev_servers.cluster.join import ClusterJoin
+
+            join = ClusterJoin(settings, calendar=calendar)
+
         def announce(url: str) -> None:
+            if join is not None:
+                join.announced(url)
             for note in notes:
                 logger.info("{}", note)
             if notes:
@@ -96,7 +105,11 @@ async def _run(settings: RestreamSettings, stop: anyio.Event) -> None:
                 logger.info("open {} in a browser, or connect to {}", url, feed)
             _announce(url)
 
-        gateway = RestreamGateway(settings, upstreams, calendar=calendar, demo=settings.demo)
+        gateway = RestreamGateway(
+            settings, upstreams, calendar=calendar, demo=settings.demo, upstream=join
+        )
+        if join is not None:
+            join.attach(gateway)
         await gateway.run(stop=stop, announce=announce)
 
 

@@ -404,11 +404,29 @@ function unsubscribe(symbols) {
   send({ op: "unsubscribe", symbols });
 }
 
+/** True when restream answers this page's own URL with 401: the token is missing or wrong
+ * (a refused WebSocket handshake only shows up as code 1006 in a browser). */
+async function tokenRefused() {
+  try {
+    const response = await fetch(location.href, { method: "HEAD", cache: "no-store" });
+    return response.status === 401;
+  } catch {
+    return false;
+  }
+}
+
+function refuse() {
+  setConnection("refused", "token refused");
+  notice("restream refused the auth token: open this page as …/?token=YOUR_TOKEN", "error");
+}
+
 function connect() {
   setConnection("connecting", "connecting");
   const ws = new WebSocket(feedUrl());
+  let opened = false;
   socket = ws;
   ws.addEventListener("open", () => {
+    opened = true;
     retryMs = RETRY_MIN_MS;
     setConnection("open", "live");
     notice(`connected to the feed at ${location.host}`);
@@ -431,13 +449,17 @@ function connect() {
     const wait = Math.round(retryMs * (0.5 + Math.random() / 2));
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
     if (event.code === 1008 && /token/.test(event.reason)) {
-      setConnection("refused", "token needed");
-      notice("restream needs its auth token: open this page as …/?token=YOUR_TOKEN", "error");
+      refuse();
       retryMs = RETRY_MAX_MS;
     } else {
       const why = event.reason || (event.code === 1006 ? "connection lost" : `code ${event.code}`);
       setConnection("closed", `offline, retrying in ${Math.ceil(wait / 1000)} s`);
       notice(`feed closed: ${why}`, "warn");
+      if (!opened) {
+        tokenRefused().then((refused) => {
+          if (refused && socket === null) refuse();
+        });
+      }
     }
     setTimeout(connect, wait);
   });

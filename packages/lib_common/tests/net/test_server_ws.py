@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from anyio.abc import SocketStream
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 from websockets.frames import CloseCode, Frame, Opcode
@@ -22,6 +23,8 @@ from lib_common.net import (
     serve,
     text_frame,
 )
+
+RawUpgrade = Callable[[int], Awaitable[tuple[SocketStream, bytes]]]
 
 
 async def echo(conn: WsConnection) -> None:
@@ -345,21 +348,8 @@ async def test_shutdown_cancels_a_handler_that_ignores_the_close() -> None:
         await ws.close()
 
 
-async def _raw_upgrade(port: int) -> anyio.abc.SocketStream:
-    stream = await anyio.connect_tcp("127.0.0.1", port)
-    await stream.send(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += await stream.receive()
-    assert head.startswith(b"HTTP/1.1 101 ")
-    return stream
-
-
 @pytest.mark.anyio
-async def test_keepalive_closes_a_client_that_never_pongs() -> None:
+async def test_keepalive_closes_a_client_that_never_pongs(raw_upgrade: RawUpgrade) -> None:
     """With `ping_interval`, a client that does not answer pings is closed with 1011."""
     settings = ServerSettings(ping_interval=0.05)
 
@@ -369,8 +359,7 @@ async def test_keepalive_closes_a_client_that_never_pongs() -> None:
 
     async with serve(ws_handler=hold, settings=settings) as server:
         with anyio.fail_after(2):
-            stream = await _raw_upgrade(server.port)
-            data = b""
+            stream, data = await raw_upgrade(server.port)
             while b"\x88" not in data:  # read until the close frame (opcode 8)
                 data += await stream.receive()
             await stream.aclose()
@@ -380,7 +369,7 @@ async def test_keepalive_closes_a_client_that_never_pongs() -> None:
 
 
 @pytest.mark.anyio
-async def test_keepalive_keeps_an_answering_client() -> None:
+async def test_keepalive_keeps_an_answering_client(raw_upgrade: RawUpgrade) -> None:
     """A client that answers each ping with a pong is pinged again, not closed."""
     settings = ServerSettings(ping_interval=0.02)
 
@@ -390,16 +379,18 @@ async def test_keepalive_keeps_an_answering_client() -> None:
 
     async with serve(ws_handler=hold, settings=settings) as server:
         with anyio.fail_after(2):
-            stream = await _raw_upgrade(server.port)
+            stream, pending = await raw_upgrade(server.port)
             for _ in range(3):
-                header = await stream.receive(2)
+                while len(pending) < 2:
+                    pending += await stream.receive()
+                header, pending = pending[:2], pending[2:]
                 assert header == b"\x89\x00"  # an empty ping, never a close
                 await stream.send(Frame(Opcode.PONG, b"").serialize(mask=True))
             await stream.aclose()
 
 
 @pytest.mark.anyio
-async def test_flow_control_writable_and_drain() -> None:
+async def test_flow_control_writable_and_drain(raw_upgrade: RawUpgrade) -> None:
     """A client that stops reading makes the sink unwritable; reading again releases drain()."""
     blocked = anyio.Event()
     drained = anyio.Event()
@@ -420,7 +411,7 @@ async def test_flow_control_writable_and_drain() -> None:
 
     async with serve(ws_handler=flood) as server:
         with anyio.fail_after(5):
-            stream = await _raw_upgrade(server.port)
+            stream, _ = await raw_upgrade(server.port)
             await blocked.wait()
             assert not drained.is_set()
             while not drained.is_set():

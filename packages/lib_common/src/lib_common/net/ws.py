@@ -6,6 +6,10 @@ data frames bypass it: a server frame is unmasked and identical for every client
 `write_frames` puts ready-made frames on the transport with one write and never copies or
 re-encodes them. Control frames (pong, close) still come from the protocol object, which
 keeps the close handshake correct.
+
+Once closing has begun (a close frame sent or received), incoming data messages are dropped
+and counted, and the socket is read regardless of the inbound queue, so the peer's close
+reply is never stuck behind unread messages.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class WsConnection:
         self._messages: deque[Message] = deque()
         self._recv_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
+        self._dropped = 0  # data messages that arrived after closing began
         self._fragments: list[bytes] = []
         self._fragment_opcode: Opcode | None = None
         self._closed = False  # a close frame was sent/received, or the transport is gone
@@ -153,6 +158,11 @@ class WsConnection:
             await asyncio.shield(self._drain_waiter)
         if self._lost:
             raise self._protocol.close_exc
+
+    @property
+    def dropped_messages(self) -> int:
+        """Data messages discarded because they arrived after closing began."""
+        return self._dropped
 
     @property
     def close_code(self) -> int | None:
@@ -254,6 +264,11 @@ class WsConnection:
         # PING: the protocol already queued the pong.
 
     def _deliver(self, opcode: Opcode, data: bytes) -> None:
+        if self._closed:
+            # RFC 6455 §1.4: after a close frame, data is of no use to anyone. Queueing it
+            # would pause reading and hide the peer's close reply behind it.
+            self._dropped += 1
+            return
         message: Message
         if opcode is Opcode.TEXT:
             try:
@@ -278,7 +293,8 @@ class WsConnection:
             waiter.set_result(None)
 
     def _flush(self) -> None:
-        """Write what the protocol queued (pong, close, EOF) and arm the close timer."""
+        """Write what the protocol queued (pong, close, EOF), arm the close timer, and
+        keep reading while closing (the close reply must not wait behind the queue)."""
         for data in self._protocol.data_to_send():
             if data:
                 self._transport.write(data)
@@ -289,6 +305,9 @@ class WsConnection:
         if self._abort_timer is None and self._protocol.close_expected() and not self._lost:
             self._closed = True
             self._abort_timer = self._loop.call_later(self._close_timeout, self._close_timed_out)
+        if self._closed and self._reading_paused and not self._lost:
+            self._reading_paused = False
+            self._transport.resume_reading()
 
     def _close_timed_out(self) -> None:
         if not self._lost:

@@ -265,6 +265,32 @@ async def test_closed_market_silence_does_not_reconnect() -> None:
 
 
 @pytest.mark.anyio
+async def test_stall_is_decided_on_the_injected_monotonic_clock() -> None:
+    """The watchdog measures silence on `monotonic` and waits with `sleep`: a 60 s timeout
+    is reached after exactly 60 virtual seconds, at once in real time."""
+    now = [1000.0]
+    client: YahooStreamClient
+
+    async def virtual_sleep(delay: float) -> None:
+        if client.stats().stalls:
+            await anyio.sleep_forever()  # one stall is the test; no reconnect loop after it
+        now[0] += delay
+        await anyio.lowlevel.checkpoint()
+
+    async with run_simulator(SimConfig(rate=100)) as sim:
+        sim.inject(Fault("stall"))  # connected, and silent from the start
+        config = fast_config(sim.ws_url, inactivity_timeout=60.0)
+        client = YahooStreamClient(
+            config, symbols=SYMBOLS, monotonic=lambda: now[0], sleep=virtual_sleep
+        )
+        async with streaming(client) as rec:
+            await rec.until(lambda: bool(rec.of_type(Stalled)))
+    _, stalled = rec.of_type(Stalled)[0]
+    assert 60.0 == stalled.silent_for
+    assert 1060.0 == now[0]
+
+
+@pytest.mark.anyio
 async def test_normal_close_redials_with_capped_full_jitter_and_never_busy_loops() -> None:
     """Every connection closed with 1000 at once: delays follow the policy, attempts bounded.
 

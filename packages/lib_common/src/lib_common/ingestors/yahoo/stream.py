@@ -202,7 +202,9 @@ class YahooStreamClient:
     runs once; when it stops every socket is closed and both streams end.
 
     Injected for tests: `clock_us` (frame receipt stamp, µs), `wall_clock` (the `now` given
-    to `is_trading`), `rng` and `sleep` (the reconnect delays). `on_frame` (optional) sees
+    to `is_trading`), `monotonic` (seconds: the stall watchdog's silences, connection
+    lifetimes for the backoff), `rng`, and `sleep` (the reconnect delays and the watchdog's
+    waits; a fake `sleep` must advance a fake `monotonic`). `on_frame` (optional) sees
     every raw frame before it is decoded, e.g. to record the upstream.
     """
 
@@ -214,6 +216,7 @@ class YahooStreamClient:
         is_trading: TradingPredicate = always_trading,
         clock_us: Callable[[], int] = wall_clock_us,
         wall_clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         on_frame: FrameTap | None = None,
@@ -224,6 +227,7 @@ class YahooStreamClient:
         self._is_trading = is_trading
         self._clock_us = clock_us
         self._wall_clock = wall_clock
+        self._monotonic = monotonic
         self._rng = rng
         self._sleep = sleep
         self._on_frame = on_frame
@@ -385,7 +389,7 @@ class YahooStreamClient:
         except (OSError, TimeoutError, WebSocketException) as exc:
             self._counters.connect_failures += 1
             return _Ending(f"connect failed: {_describe(exc)}")
-        opened = time.monotonic()
+        opened = self._monotonic()
         timeout = self.config.inactivity_timeout or math.inf
         conn = _Connection(ws, opened, StallWatchdog(timeout, opened))
         self._connections += 1
@@ -398,7 +402,7 @@ class YahooStreamClient:
         finally:
             self._connections -= 1
             await self._close(ws, abort=ending.abort)
-            shard.backoff.connection_ended(time.monotonic() - opened, conn.frames)
+            shard.backoff.connection_ended(self._monotonic() - opened, conn.frames)
         # The upstream's close code, whoever started the close (None: no close frame came).
         received = ws.protocol.close_rcvd
         self._counters.disconnects += 1
@@ -445,7 +449,7 @@ class YahooStreamClient:
     async def _read(self, shard: _Shard, conn: _Connection) -> _Ending:
         """Stamp, decode and route every frame until the connection closes."""
         clock_us = self._clock_us
-        monotonic = time.monotonic
+        monotonic = self._monotonic
         counters = self._counters
         plan = self._plan
         quote_tx = self._quote_tx
@@ -491,7 +495,9 @@ class YahooStreamClient:
         ws = conn.ws
         interval = self.config.heartbeat_interval
         sent: dict[str, None] = {}  # what this socket was told, in order; empty when new
-        next_heartbeat = time.monotonic() + interval if interval > 0 else math.inf
+        # Heartbeats are timed by `move_on_after`, so they are measured on its clock (the
+        # event loop's), not on the injectable `monotonic`.
+        next_heartbeat = anyio.current_time() + interval if interval > 0 else math.inf
         while True:
             shard.changed = anyio.Event()
             wanted = self._plan.symbols_of(shard.id)
@@ -503,7 +509,7 @@ class YahooStreamClient:
                 if self._plan.retire(shard.id):
                     return _Ending("idle: no symbols", idle=True)
                 continue
-            now = time.monotonic()
+            now = anyio.current_time()
             if now >= next_heartbeat:
                 await ws.send(subscribe_message(wanted))
                 self._counters.heartbeats += 1
@@ -532,12 +538,12 @@ class YahooStreamClient:
         """End the connection once it has been silent too long while quotes were due."""
         watchdog = conn.watchdog
         while True:
-            now = time.monotonic()
+            now = self._monotonic()
             if conn.busy:
                 watchdog.activity(now)
             wait = watchdog.deadline() - now
             if wait > 0:
-                await anyio.sleep(wait)
+                await self._sleep(wait)
                 continue
             silent = watchdog.check(now, expecting=self._quotes_due(shard.id))
             if silent is None:
@@ -561,7 +567,7 @@ class YahooStreamClient:
     def _decode_error(self, shard: _Shard, error: DecodeError) -> None:
         errors = self._counters.decode_errors
         errors[error.kind] += 1
-        if self._error_log.allow(time.monotonic()):
+        if self._error_log.allow(self._monotonic()):
             logger.warning(
                 "yahoo stream shard {}: undecodable frame ({}): {} ({} so far)",
                 shard.id,

@@ -1,1 +1,99 @@
-"""server-yahoo: a Yahoo-protocol-compatible streaming endpoint."""
+"""server-yahoo: a Yahoo-protocol-compatible streaming endpoint on the shared engine
+(console script `server-yahoo`; docs/server-yahoo.md).
+
+| module | owns |
+|---|---|
+| `formats` | the two wire formats (`?version=2` envelope, legacy base64) and topic keys |
+| `topics` | `FormatTopics`: which client gets which format of which symbol |
+| `fanout` | `QuoteFanout`: a quote framed once per format, snapshots from the same frames |
+| `handler` | `YahooSessionHandler`: Yahoo control messages → the upstream manager |
+| `upstream` | `build_manager`: stream client + REST poller + upstream manager |
+| `settings` | the option table and the validated `YahooGatewaySettings` |
+| `gateway` | `YahooGateway`: everything wired, served on one port |
+| `http_api` | `/health`, `/metrics`, the index page |
+| `metrics` | Prometheus metrics on a private registry |
+| `cli` | the console script (`main`) and `--demo` |
+
+Names are imported on first use, so `server-yahoo --help` and a bad command line stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rsdev_servers.server_yahoo.cli import main
+    from rsdev_servers.server_yahoo.fanout import FanoutStats, QuoteFanout
+    from rsdev_servers.server_yahoo.formats import (
+        FORMATS,
+        WireFormat,
+        format_for_query,
+        topic,
+        wrap_payload,
+    )
+    from rsdev_servers.server_yahoo.gateway import YahooGateway
+    from rsdev_servers.server_yahoo.handler import (
+        BAD_CONTROL,
+        ControlCounters,
+        SymbolDemand,
+        YahooSessionHandler,
+    )
+    from rsdev_servers.server_yahoo.http_api import HttpApi
+    from rsdev_servers.server_yahoo.metrics import YahooMetrics
+    from rsdev_servers.server_yahoo.settings import (
+        ENV_PREFIX,
+        YahooGatewaySettings,
+        build_parser,
+        load_settings,
+    )
+    from rsdev_servers.server_yahoo.topics import FormatTopics
+    from rsdev_servers.server_yahoo.upstream import UpstreamPlan, build_manager
+
+_WHERE = {
+    "cli": ("main",),
+    "fanout": ("FanoutStats", "QuoteFanout"),
+    "formats": ("FORMATS", "WireFormat", "format_for_query", "topic", "wrap_payload"),
+    "gateway": ("YahooGateway",),
+    "handler": ("BAD_CONTROL", "ControlCounters", "SymbolDemand", "YahooSessionHandler"),
+    "http_api": ("HttpApi",),
+    "metrics": ("YahooMetrics",),
+    "settings": ("ENV_PREFIX", "YahooGatewaySettings", "build_parser", "load_settings"),
+    "topics": ("FormatTopics",),
+    "upstream": ("UpstreamPlan", "build_manager"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+__all__ = [
+    "BAD_CONTROL",
+    "ENV_PREFIX",
+    "FORMATS",
+    "ControlCounters",
+    "FanoutStats",
+    "FormatTopics",
+    "HttpApi",
+    "QuoteFanout",
+    "SymbolDemand",
+    "UpstreamPlan",
+    "WireFormat",
+    "YahooGateway",
+    "YahooGatewaySettings",
+    "YahooMetrics",
+    "YahooSessionHandler",
+    "build_manager",
+    "build_parser",
+    "format_for_query",
+    "load_settings",
+    "main",
+    "topic",
+    "wrap_payload",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

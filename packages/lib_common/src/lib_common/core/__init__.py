@@ -18,7 +18,6 @@ from lib_common.core.dispatcher import (
     FrameBuilder,
     SubscriberLookup,
     default_frame_builder,
-    wall_clock_us,
 )
 from lib_common.core.last_values import LastValues
 from lib_common.core.market_hours import (
@@ -75,6 +74,7 @@ from lib_common.core.upstream_modes import (
     UpstreamMode,
     UpstreamModeMachine,
 )
+from lib_common.timeutil import wall_clock_us  # re-exported
 
 __all__ = [
     "ALWAYS_OPEN",

@@ -33,7 +33,6 @@ its cap, or the total passes the budget, the victims get one final error frame
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
@@ -42,6 +41,7 @@ from lib_common.core.memory_guard import EvictionReason, MemoryGuard, Priority, 
 from lib_common.core.messages import encode_error_message, encode_quote_message
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.net.sink import FrameSink
+from lib_common.timeutil import wall_clock_us
 
 ClientT = TypeVar("ClientT", bound=Hashable)
 ClientT_co = TypeVar("ClientT_co", bound=Hashable, covariant=True)
@@ -76,11 +76,6 @@ class SubscriberLookup(Protocol[ClientT_co]):
     """Who is subscribed to a symbol (`SymbolRegistry` is one)."""
 
     def subscribers(self, symbol: str) -> Iterable[ClientT_co]: ...
-
-
-def wall_clock_us() -> int:
-    """Microseconds since the Unix epoch."""
-    return time.time_ns() // 1000
 
 
 def default_frame_builder() -> FrameBuilder:

@@ -23,6 +23,7 @@ from lib_common.ky_http.policy import (
     RetryDecision,
     RetryPolicy,
     parse_retry_after,
+    response_retry_after,
 )
 from lib_common.ky_http.response import ApiResponse
 from lib_common.ky_http.sync_client import Ky
@@ -49,4 +50,5 @@ __all__ = [
     "RetryDecision",
     "RetryPolicy",
     "parse_retry_after",
+    "response_retry_after",
 ]

@@ -6,7 +6,7 @@ import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, Unpack, cast
 
@@ -18,14 +18,10 @@ from lib_common.ky_http._call import Call, RequestOptions, as_timeout
 from lib_common.ky_http.hooks import Hooks
 from lib_common.ky_http.policy import RetryPolicy
 from lib_common.ky_http.response import ApiResponse
+from lib_common.timeutil import utc_now
 from lib_common.tls import TLSPolicy
 
 __all__ = ["AsyncKy", "utc_now"]
-
-
-def utc_now() -> datetime:
-    """The default wall clock (used only for HTTP-date ``Retry-After`` values)."""
-    return datetime.now(UTC)
 
 
 async def _resolve(value: Any) -> Any:

@@ -24,6 +24,7 @@ __all__ = [
     "RetryPolicy",
     "parse_http_date",
     "parse_retry_after",
+    "response_retry_after",
 ]
 
 # RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
@@ -70,6 +71,13 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         when = parse_http_date(text)
         return None if when is None else max(0.0, (when - now).total_seconds())
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def response_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds to wait from a response's ``Retry-After``, or None. An HTTP-date is measured
+    against the server's own clock (its ``Date`` header) when it sent one, else ``now``."""
+    reference = parse_http_date(headers.get("date")) or now
+    return parse_retry_after(headers.get("retry-after"), reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +150,7 @@ class RetryPolicy:
             return RetryDecision(False, 0.0, f"retry limit {self.limit} reached")
         delay, source = self.backoff(attempt - 1, rng), "backoff"
         if status is not None and status in self.after_status_codes and headers is not None:
-            # Measure an HTTP-date against the server's own clock when it sent one.
-            reference = parse_http_date(headers.get("date")) or now
-            retry_after = parse_retry_after(headers.get("retry-after"), reference)
+            retry_after = response_retry_after(headers, now)
             if retry_after is not None:
                 if retry_after > self.max_retry_after:
                     cap = self.max_retry_after

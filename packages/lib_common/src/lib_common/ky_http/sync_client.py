@@ -17,10 +17,10 @@ import httpx
 import tenacity
 
 from lib_common.ky_http._call import Call, RequestOptions, as_timeout
-from lib_common.ky_http.client import utc_now
 from lib_common.ky_http.hooks import Hooks
 from lib_common.ky_http.policy import RetryPolicy
 from lib_common.ky_http.response import ApiResponse
+from lib_common.timeutil import utc_now
 from lib_common.tls import TLSPolicy
 
 __all__ = ["Ky"]

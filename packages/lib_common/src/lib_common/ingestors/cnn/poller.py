@@ -16,8 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Literal
 
 import anyio
 from loguru import logger
@@ -25,16 +24,16 @@ from loguru import logger
 from lib_common.core.market_hours import is_open
 from lib_common.ingestors.cnn.model import FearGreed, parse_fear_greed
 from lib_common.ingestors.cnn.schedule import FearGreedSchedule
+from lib_common.ingestors.http_polling import BROWSER_USER_AGENT, SINGLE_ATTEMPT, HttpPoller
 from lib_common.ky_http import (
     ApiResponse,
     AsyncKy,
     KyDecodeError,
     KyError,
     KyTimeoutError,
-    RetryPolicy,
+    response_retry_after,
 )
-from lib_common.ky_http.client import utc_now
-from lib_common.ky_http.policy import parse_http_date, parse_retry_after
+from lib_common.timeutil import utc_now
 
 __all__ = [
     "BOT_REFUSAL",
@@ -51,17 +50,11 @@ __all__ = [
 DEFAULT_BASE_URL: Final = "https://production.dataviz.cnn.io"
 GRAPHDATA_PATH: Final = "/index/fearandgreed/graphdata"
 CNN_HEADERS: Final[Mapping[str, str]] = {
-    # CNN answers 418 "I'm a teapot" to clients that do not look like a browser.
-    "User-Agent": (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-    ),
+    "User-Agent": BROWSER_USER_AGENT,  # CNN answers 418 "I'm a teapot" to non-browsers
     "Referer": "https://www.cnn.com/markets/fear-and-greed",
     "Accept": "application/json",
 }
 BOT_REFUSAL: Final = "CNN refused the request as a bot (418): check the User-Agent"
-# One attempt per fetch: the schedule's backoff is the retry.
-SINGLE_ATTEMPT: Final = RetryPolicy(limit=0, total_deadline=None)
 
 FearGreedErrorKind = Literal[
     "blocked", "rate_limited", "server_error", "http_status", "timeout", "transport", "malformed"
@@ -99,7 +92,7 @@ class FearGreedStats:
     movement: float = 0.0  # points per minute (the schedule's average)
 
 
-class FearGreedPoller:
+class FearGreedPoller(HttpPoller):
     """Polls CNN's graphdata endpoint; use as an async context manager.
 
     `ky_or_base_url` is a base URL (the poller then owns its `AsyncKy`) or a caller-owned
@@ -121,11 +114,7 @@ class FearGreedPoller:
         headers: Mapping[str, str] | None = None,
         history: bool = True,
     ) -> None:
-        if isinstance(ky_or_base_url, AsyncKy):
-            self._ky, self._owns_ky = ky_or_base_url, False
-        else:
-            self._ky = AsyncKy(ky_or_base_url, timeout=timeout, clock=clock, sleep=sleep)
-            self._owns_ky = True
+        super().__init__(ky_or_base_url, timeout=timeout, clock=clock, sleep=sleep)
         self.schedule = schedule or FearGreedSchedule()
         self._market_open = market_open
         self._clock = clock
@@ -135,22 +124,6 @@ class FearGreedPoller:
         self._history = history
         self._stats = FearGreedStats()
         self._last_key: tuple[object, ...] | None = None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if the poller created it."""
-        if self._owns_ky:
-            await self._ky.aclose()
 
     @property
     def stats(self) -> FearGreedStats:
@@ -238,5 +211,4 @@ class FearGreedPoller:
         return value
 
     def _retry_after(self, response: ApiResponse) -> float | None:
-        reference = parse_http_date(response.headers.get("date")) or self._wall_clock()
-        return parse_retry_after(response.headers.get("retry-after"), reference)
+        return response_retry_after(response.headers, self._wall_clock())

@@ -18,13 +18,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Literal
 from urllib.parse import quote as url_quote
 
 import anyio
 from loguru import logger
 
+from lib_common.ingestors.http_polling import BROWSER_USER_AGENT, SINGLE_ATTEMPT, HttpPoller
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.rest_cadence import CadenceSettings, PollCadence
 from lib_common.ingestors.yahoo.rest_mapping import ChartError, Malformed, is_down_page, map_chart
@@ -34,10 +34,9 @@ from lib_common.ky_http import (
     KyDecodeError,
     KyError,
     KyTimeoutError,
-    RetryPolicy,
+    response_retry_after,
 )
-from lib_common.ky_http.client import utc_now
-from lib_common.ky_http.policy import parse_http_date, parse_retry_after
+from lib_common.timeutil import utc_now, wall_clock_us
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -52,16 +51,10 @@ DEFAULT_BASE_URL: Final = "https://query1.finance.yahoo.com"
 DEFAULT_MAX_INTERVAL: Final = 300.0  # a 429 slows polling down to at most every 5 min
 CHART_PATH: Final = "/v8/finance/chart/{symbol}"
 CHART_PARAMS: Final = {"interval": "1m", "range": "1d"}
-# Yahoo answers some non-browser User-Agents with 429 at once; look like a browser.
 DEFAULT_HEADERS: Final = {
-    "User-Agent": (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-    ),
+    "User-Agent": BROWSER_USER_AGENT,  # Yahoo answers some non-browsers with 429 at once
     "Accept": "application/json",
 }
-# One attempt per request: the poll loop is the retry, and a 429 must reach the cadence.
-SINGLE_ATTEMPT: Final = RetryPolicy(limit=0, total_deadline=None)
 
 ErrorKind = Literal[
     "chart_error", "malformed", "down_page", "server_error", "http_status", "timeout", "transport"
@@ -101,7 +94,7 @@ class _Round:
     outage_retry_after: float | None = None
 
 
-class YahooRestPoller:
+class YahooRestPoller(HttpPoller):
     """Polls Yahoo's v8 chart endpoint; use as an async context manager.
 
     `ky_or_base_url` is a base URL (the poller then owns its `AsyncKy`) or an `AsyncKy`
@@ -122,7 +115,7 @@ class YahooRestPoller:
         headers: dict[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        now_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+        now_us: Callable[[], int] = wall_clock_us,
         wall_clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if concurrency < 1:
@@ -131,11 +124,7 @@ class YahooRestPoller:
             interval=interval, max_interval=max(DEFAULT_MAX_INTERVAL, interval)
         )
         self.cadence = PollCadence(settings)
-        if isinstance(ky_or_base_url, AsyncKy):
-            self._ky, self._owns_ky = ky_or_base_url, False
-        else:
-            self._ky = AsyncKy(ky_or_base_url, timeout=timeout, clock=clock, sleep=sleep)
-            self._owns_ky = True
+        super().__init__(ky_or_base_url, timeout=timeout, clock=clock, sleep=sleep)
         self._headers = {**DEFAULT_HEADERS, **(headers or {})}
         self._limiter = anyio.CapacityLimiter(concurrency)
         self._clock = clock
@@ -145,22 +134,6 @@ class YahooRestPoller:
         self._stats = RestPollStats()
         self._last: dict[str, Quote] = {}  # per symbol, ts_library_in zeroed
         self._problems: dict[str, str] = {}  # per symbol, the last logged problem
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if the poller created it."""
-        if self._owns_ky:
-            await self._ky.aclose()
 
     @property
     def stats(self) -> RestPollStats:
@@ -295,8 +268,7 @@ class YahooRestPoller:
         self.cadence.hold(now, hold)
 
     def _retry_after(self, response: ApiResponse) -> float | None:
-        reference = parse_http_date(response.headers.get("date")) or self._wall_clock()
-        return parse_retry_after(response.headers.get("retry-after"), reference)
+        return response_retry_after(response.headers, self._wall_clock())
 
     def _finish_round(self, round_: _Round) -> None:
         now = self._clock()

@@ -33,7 +33,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
@@ -63,6 +63,7 @@ from lib_common.ingestors.yahoo.stream_events import (
 from lib_common.ingestors.yahoo.stream_shards import PlanChange, ShardPlan
 from lib_common.ingestors.yahoo.stream_watchdog import StallWatchdog
 from lib_common.logging import TokenBucket
+from lib_common.timeutil import utc_now, wall_clock_us
 from lib_common.tls import TLSPolicy
 
 __all__ = [
@@ -89,16 +90,6 @@ decoding (garbage included). Called on the reader's hot path: it must not block 
 def always_trading(symbol: str, now: datetime) -> bool:
     """The default predicate: every symbol may trade at any time (all silence is suspect)."""
     return True
-
-
-def wall_clock_us() -> int:
-    """Microseconds since the Unix epoch: the default `ts_library_in` clock."""
-    return time.time_ns() // 1000
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC: what `is_trading` gets by default."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

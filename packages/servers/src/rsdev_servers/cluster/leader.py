@@ -147,7 +147,7 @@ class Leadership:
             try:
                 await self._term(lease, redis, scripts)
             except* LeadershipLost as group:
-                reason = str(group.exceptions[0])
+                reason = str(_first(group))
                 self.step_downs[reason] = self.step_downs.get(reason, 0) + 1
                 logger.warning("cluster: stepped down (token {}): {}", lease.token, reason)
             finally:
@@ -225,7 +225,7 @@ class Leadership:
         """Renew until the lease is lost; raises `LeadershipLost` (never returns)."""
         clock, ttl_ms = self._clock, self.settings.ttl_ms
         while True:
-            await clock.sleep(lease.next_renew - clock.monotonic())
+            await clock.sleep(max(0.0, lease.next_renew - clock.monotonic()))
             sent = clock.monotonic()
             if not lease.valid(sent):
                 raise LeadershipLost("the lease ran out (this process was paused or starved)")
@@ -299,3 +299,11 @@ class Leadership:
                     node,
                     change.rejected[0].message,
                 )
+
+
+def _first(group: BaseExceptionGroup[LeadershipLost]) -> LeadershipLost:
+    """The first `LeadershipLost` in a (nested) exception group."""
+    first = group.exceptions[0]
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first

@@ -349,7 +349,7 @@ class ClusterUpstream:
                     self._outage_logged = True
                     logger.warning(
                         "cluster: Redis session lost ({}); reconnecting",
-                        _describe(group.exceptions[0]),
+                        _describe(group),
                     )
             if self._clock.monotonic() - started > self.settings.ttl:
                 backoff.reset()
@@ -663,5 +663,7 @@ class ClusterUpstream:
 
 
 def _describe(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
     text = str(exc) or type(exc).__name__
     return text if len(text) < 200 else text[:200] + "…"

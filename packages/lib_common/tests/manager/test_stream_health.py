@@ -70,3 +70,21 @@ def test_closing_shards_forgets_them_and_the_last_one_means_down() -> None:
     assert health.on_event(ShardClosed(0, "idle")) == Verdict.DOWN
     assert health.state == StreamState.STOPPED
     assert not health.healthy
+
+
+def test_a_quote_from_the_failed_connection_does_not_prove_the_new_one() -> None:
+    """Quotes and status travel apart: a quote the stalled socket read before it failed,
+    handled after the new socket's Connected, leaves the shard RECOVERING; only a quote
+    received on the new socket makes the stream HEALTHY."""
+    health = StreamHealth()
+    health.on_event(Connected(0, "ws://x", 1, at_us=1_000))
+    assert health.on_quote(0, 1_500) == Verdict.HEALTHY
+    health.on_event(Stalled(0, 0.4))
+    health.on_event(Disconnected(0, "stalled"))
+    health.on_event(Reconnecting(0, 1, 0.1, "stalled"))
+    health.on_event(Connected(0, "ws://x", 1, at_us=3_000))
+    assert health.on_quote(0, 1_900) is None  # read by the old socket, handled late
+    assert health.state == StreamState.RECOVERING
+    assert not health.healthy
+    assert health.on_quote(0, 3_200) == Verdict.HEALTHY
+    assert health.shards() == {0: ShardState.OPEN}

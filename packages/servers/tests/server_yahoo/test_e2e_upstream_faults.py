@@ -90,8 +90,9 @@ async def test_stall_and_disconnect_are_invisible_to_clients(
         await legacy.quotes_until(lambda q: q.symbol == "BTC-USD")
         assert {"BTC-USD"} == {q.symbol for q in legacy.quotes}
         health = await server.health()
-        # At least one failover per fault (a loaded machine may add a flap of its own).
-        assert health["upstream"]["counts"]["transitions"]["streaming->polling"] >= 2
+        # One failover per fault: a quote the stalled socket read before it failed does not
+        # count as the new socket's recovery, so the mode does not flap meanwhile.
+        assert 2 == health["upstream"]["counts"]["transitions"]["streaming->polling"]
         metrics = (await server.get("/metrics")).text
         assert "server_yahoo_connections_total 2.0" in metrics  # no client reconnected
         assert sim.stats()["connections"]["total"] >= 3  # the upstream was redialled

@@ -8,6 +8,10 @@ stream. Rules:
   reconnected **and delivered a quote**: a connection that opens but stays silent (the
   simulator's stall, a real Yahoo outage) must not count as recovered, or the mode would
   flap between polling and streaming every reconnect;
+- only a quote read from the shard's *current* connection proves it: quotes and status
+  events travel on separate channels, so a quote the old socket delivered just before it
+  failed can be handled after the new socket's `Connected`. A quote stamped
+  (`ts_library_in`) before that `Connected` (`at_us`, the same clock) proves nothing;
 - a freshly opened shard that never failed is not bad: the client's own watchdog flags
   it (`Stalled`) if it stays silent while quotes are due;
 - the stream is *healthy* when no shard is bad and a quote arrived since the last bad
@@ -79,6 +83,7 @@ class StreamHealth:
 
     def __init__(self) -> None:
         self._shards: dict[int, ShardState] = {}
+        self._opened_us: dict[int, int] = {}  # per shard: `Connected.at_us` of its socket
         self._bad = 0  # shards in a bad state
         self._proven = False  # a quote arrived since the last bad moment
         self.counts = _Counts()
@@ -91,6 +96,7 @@ class StreamHealth:
         if isinstance(event, Connected):
             self.counts.connects += 1
             old = self._shards.get(shard)
+            self._opened_us[shard] = event.at_us
             self._set(shard, ShardState.OPEN if old is None else ShardState.PROVING)
             return None
         if isinstance(event, Stalled):
@@ -112,9 +118,15 @@ class StreamHealth:
             return Verdict.DOWN  # no connection at all
         return self._healthy_now()
 
-    def on_quote(self, shard: int | None) -> Verdict | None:
-        """A quote arrived on `shard` (None: its shard is unknown, e.g. just removed)."""
+    def on_quote(self, shard: int | None, received_us: int | None = None) -> Verdict | None:
+        """A quote arrived on `shard` (None: its shard is unknown, e.g. just removed).
+
+        `received_us`: its receipt stamp (`Quote.ts_library_in`); None: read from the
+        shard's current connection.
+        """
         if shard is not None and self._shards.get(shard) is ShardState.PROVING:
+            if received_us is not None and received_us < self._opened_us.get(shard, 0):
+                return None  # read from the connection that failed: proves nothing
             self._set(shard, ShardState.OPEN)
         return self._healthy_now()
 
@@ -160,4 +172,5 @@ class StreamHealth:
 
     def _forget(self, shard: int) -> None:
         old = self._shards.pop(shard, None)
+        self._opened_us.pop(shard, None)
         self._bad -= old in _BAD

@@ -687,7 +687,8 @@ class UpstreamManager(Generic[ClientT]):
     def _stream_quote(self, quote: Quote) -> None:
         self._stream_in += 1
         if not self._stream_proven:
-            self._observe(self._health.on_quote(self._stream.shard_of(quote.symbol)))
+            shard = self._stream.shard_of(quote.symbol)
+            self._observe(self._health.on_quote(shard, quote.ts_library_in))
         if quote.symbol not in self._streamed:
             self._dropped[_Count.UNWANTED] += 1
         elif self._values.accept_stream(quote):

@@ -385,7 +385,8 @@ class YahooStreamClient:
         conn = _Connection(ws, opened, StallWatchdog(timeout, opened))
         self._connections += 1
         self._counters.connects += 1
-        self._emit(Connected(shard.id, url, len(self._plan.symbols_of(shard.id))))
+        symbols = len(self._plan.symbols_of(shard.id))
+        self._emit(Connected(shard.id, url, symbols, at_us=self._clock_us()))
         logger.info("yahoo stream shard {}: connected to {}", shard.id, url)
         ending = _Ending("cancelled")
         try:

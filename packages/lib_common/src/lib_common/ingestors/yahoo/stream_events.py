@@ -26,11 +26,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Connected:
-    """Shard `shard` opened a connection to `url`; it is subscribing `symbols` symbols."""
+    """Shard `shard` opened a connection to `url`; it is subscribing `symbols` symbols.
+
+    `at_us` is the client's receipt clock (the one that stamps `Quote.ts_library_in`) when
+    the connection opened: a quote stamped earlier was read from an older connection.
+    """
 
     shard: int
     url: str
     symbols: int
+    at_us: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -39,7 +41,8 @@ async def test_endpoints_without_token() -> None:
 
 
 async def test_token_guards_streams_and_metrics_but_not_health() -> None:
-    """With a token: WebSocket and /metrics need it (query or Bearer); /health does not."""
+    """With a token: WebSocket and /metrics need it (query or Bearer); /health does not. A
+    stream without it is refused at the handshake: 401 with a Bearer challenge, JSON body."""
     async with (
         run_simulator(SimConfig(rate=20)) as sim,
         running_gateway(sim, auth_token=TOKEN) as gateway,
@@ -50,8 +53,12 @@ async def test_token_guards_streams_and_metrics_but_not_health() -> None:
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         assert 200 == (await http.get("/metrics", headers=bearer)).status_code
 
-        refused = await YahooClient.open(gateway_url(gateway))
-        assert 1008 == await refused.close_code()
+        with pytest.raises(InvalidStatus) as refused:
+            await YahooClient.open(gateway_url(gateway))
+        response = refused.value.response
+        assert 401 == response.status_code
+        assert 'Bearer realm="server-yahoo"' == response.headers["WWW-Authenticate"]
+        assert "unauthorized" == json.loads(response.body)["error"]
         by_query = await YahooClient.open(gateway_url(gateway) + f"&token={TOKEN}")
         await by_query.subscribe(["BTC-USD"])
         assert "BTC-USD" == (await by_query.next_quote()).symbol

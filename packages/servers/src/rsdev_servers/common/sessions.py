@@ -2,8 +2,11 @@
 
 A gateway hands each accepted `WsConnection` to `SessionHub.serve(conn, handler)`. The hub
 
-1. checks the handshake against the `AccessPolicy` (foreign Origin, missing token → close
-   1008 with the reason) and the client cap (→ close 1013),
+0. before accepting, `handshake_gate(realm)` (the net layer's `ServerSettings.ws_gate`)
+   refuses a handshake the `AccessPolicy` denies with a plain HTTP answer: 401 JSON with
+   `WWW-Authenticate: Bearer realm=…` for a missing or wrong token, 403 for a foreign Origin,
+1. checks the accepted connection again (→ close 1008: a gateway without the gate) and
+   the client cap (→ close 1013),
 2. reads the session options from the query (`?priority=high|normal|low`, `?conflate=1`),
 3. registers the connection with the dispatcher (the same object is the `FrameSink`),
 4. reads messages, spending one token of the client's `TokenBucket` per message: a message
@@ -30,7 +33,7 @@ import anyio
 from loguru import logger
 
 from lib_common.core import Dispatcher, Priority
-from lib_common.net import WsConnection
+from lib_common.net import HttpRequest, HttpResponse, WsConnection
 from rsdev_servers.common.ratelimit import ErrorBudget, TokenBucket
 from rsdev_servers.common.security import AccessPolicy
 
@@ -191,6 +194,27 @@ class SessionHub:
         for session in self.sessions.values():
             counts[session.priority.name.lower()] += 1
         return counts
+
+    def handshake_gate(self, realm: str) -> Callable[[HttpRequest], HttpResponse | None]:
+        """A `ServerSettings.ws_gate`: refuse a denied upgrade with 401/403 before accepting.
+
+        A client then sees an HTTP status (401 asks for the Bearer token of `realm`), not a
+        socket that opens and closes at once.
+        """
+        challenge = [("WWW-Authenticate", f'Bearer realm="{realm}"')]
+
+        def gate(request: HttpRequest) -> HttpResponse | None:
+            denial = self.policy.check_upgrade(request.headers, request.query)
+            if denial is None:
+                return None
+            self.refused[denial.code] += 1
+            return HttpResponse.json(
+                {"error": denial.code, "message": denial.reason},
+                status=denial.status,
+                headers=challenge if denial.status == 401 else [],
+            )
+
+        return gate
 
     async def serve(self, conn: WsConnection, handler: SessionHandler) -> None:
         """Run one client from handshake to goodbye (the net layer's `ws_handler`)."""

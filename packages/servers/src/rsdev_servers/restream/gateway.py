@@ -64,7 +64,7 @@ from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettin
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.rest import YahooRestPoller
 from lib_common.ingestors.yahoo.stream import FrameTap, StreamConfig, YahooStreamClient
-from lib_common.net import HttpRequest, HttpResponse, ServerSettings, WsConnection
+from lib_common.net import ServerSettings, WsConnection
 from rsdev_servers.common.lifecycle import open_server
 from rsdev_servers.common.security import AccessPolicy, is_loopback_host
 from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
@@ -345,7 +345,7 @@ class RestreamGateway:
             max_queue=INBOUND_QUEUE,
             ws_paths=frozenset({WS_PATH}),
             origins=self.policy.handshake_origins(),
-            ws_gate=self._gate_handshake,
+            ws_gate=self.hub.handshake_gate("restream"),
             ping_interval=PING_INTERVAL,
             close_timeout=CLOSE_TIMEOUT,
             shutdown_timeout=SHUTDOWN_TIMEOUT,
@@ -375,21 +375,6 @@ class RestreamGateway:
             await server.shutdown(CLOSE_GOING_AWAY, "server shutting down")
             tg.cancel_scope.cancel()  # the manager closes the upstream connections
         logger.info("restream stopped")
-
-    def _gate_handshake(self, request: HttpRequest) -> HttpResponse | None:
-        """Refuse a handshake without the right token (401) before it is accepted."""
-        denial = self.policy.check_upgrade(request.headers, request.query)
-        if denial is None:
-            return None
-        self.hub.refused[denial.code] += 1
-        challenge = (
-            [("WWW-Authenticate", 'Bearer realm="restream"')] if denial.status == 401 else []
-        )
-        return HttpResponse.json(
-            {"error": denial.code, "message": denial.reason},
-            status=denial.status,
-            headers=challenge,
-        )
 
     async def _serve_client(self, conn: WsConnection) -> None:
         await self.hub.serve(conn, self)

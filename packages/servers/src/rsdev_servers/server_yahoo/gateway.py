@@ -9,7 +9,7 @@ Yahoo WSS / REST ─▶ UpstreamManager (registry + linger, modes, last values)
                         ▼
                     Dispatcher (topics "v2|SYM" / "legacy|SYM", memory guard, batching)
                         ▼
-clients ◀── lib_common.net server ◀── SessionHub (auth, Origin, rate limit, error budget)
+clients ◀── lib_common.net server ◀── SessionHub (auth gate, rate limit, error budget)
                                          └─ YahooSessionHandler (control messages → manager)
 ```
 
@@ -123,6 +123,7 @@ class YahooGateway:
             max_queue=INBOUND_QUEUE,
             ws_paths=frozenset({WS_PATH}),
             origins=self.policy.handshake_origins(),
+            ws_gate=self.hub.handshake_gate("server-yahoo"),
             ping_interval=PING_INTERVAL,
             close_timeout=CLOSE_TIMEOUT,
             shutdown_timeout=SHUTDOWN_TIMEOUT,

@@ -45,7 +45,7 @@ async def test_one_leader_one_upstream_subscribe_quotes_everywhere(
         assert 1 == stats["connections"]["total"]
         quote = nodes[1].quotes_of("MSFT")[-1]
         assert quote.ts_upstream <= quote.ts_library_in <= quote.ts_bus <= now_us()
-        assert 3 == leader.node.stats().nodes
+        await eventually(lambda: leader.node.stats().nodes == 3)  # at its next heartbeat
 
 
 async def test_a_late_node_gets_the_last_value_from_redis(redis_server: RedisServer) -> None:
@@ -168,3 +168,24 @@ async def test_a_node_that_leaves_lets_its_symbols_linger_then_go(
         assert "MSFT" not in sim.stats()["subscribed"]
         assert "AAPL" in sim.stats()["subscribed"]
         assert 1 == sim.stats()["subscribe_counts"]["MSFT"]
+
+
+async def test_a_new_session_replaces_the_interest_redis_kept(redis_server: RedisServer) -> None:
+    """When the node's Redis connections break but Redis keeps its data, the new session
+    rewrites the node's interest set: nothing an earlier session left stays upstream."""
+    async with (
+        run_simulator(SimConfig(rate=20, seed=7)) as sim,
+        in_process_nodes(redis_server.url, sim, 1) as (node,),
+    ):
+        node.node.subscribe(1, ["AAPL"])
+        await node.recorder.wait_for(lambda: bool(node.quotes_of("AAPL")))
+        key = ClusterKeys("test").interest("node0")
+        with redis_server.client() as client:
+            client.sadd(key, "STALE")
+            client.execute_command("CLIENT", "KILL", "TYPE", "normal")
+            client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await eventually(lambda: node.node.stats().sessions == 2)
+        with redis_server.client() as client:
+            await eventually(lambda: client.smembers(key) == {b"AAPL"})
+        seen = len(node.quotes_of("AAPL"))
+        await node.recorder.wait_for(lambda: len(node.quotes_of("AAPL")) > seen)

@@ -165,6 +165,7 @@ class ClusterUpstream:
         )
         self._leader_health: dict[str, Any] | None = None
         self._interest = SetSync[str]()
+        self._rewrite_interest = True  # a new session replaces whatever Redis holds
         self._channels = SetSync[str]()
         self._confirmations: dict[bytes, anyio.Event] = {}
         self._sync = Waker(clock)
@@ -365,6 +366,7 @@ class ClusterUpstream:
             self._rtt = self._clock.monotonic() - started
             self._sessions += 1
             self._interest.reset()
+            self._rewrite_interest = True
             self._channels.reset()
             self._fetched.clear()
             self._confirmations.clear()
@@ -481,10 +483,13 @@ class ClusterUpstream:
         registry = self._registry
         active = {s for s in registry.upstream_symbols() if registry.refcount(s) > 0}
         add, remove = self._interest.diff(active)
-        if not add and not remove:
+        rewrite = self._rewrite_interest
+        if not add and not remove and not rewrite:
             return
         key = self.keys.interest(self.node_id)
         async with redis.pipeline(transaction=True) as pipe:
+            if rewrite:  # drop what an earlier session left (Redis may have kept it)
+                pipe.delete(key)
             if add:
                 pipe.sadd(key, *add)
             if remove:
@@ -493,6 +498,7 @@ class ClusterUpstream:
             pipe.spublish(self.keys.control, encode_control("N", node=self.node_id))
             await pipe.execute()
         self._interest.applied(add, remove)
+        self._rewrite_interest = False
 
     async def _follow_channels(self, pubsub: PubSub) -> None:
         keys = self.keys

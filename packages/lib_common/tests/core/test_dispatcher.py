@@ -298,16 +298,48 @@ def test_memory_pressure_evicts_low_priority_and_most_lagging_first() -> None:
     assert h.sinks["fine"].close_args is None
 
 
-def test_eviction_drops_pending_frames_and_writes_only_the_final_frame() -> None:
-    """A client evicted before its flush is not sent its pending backlog."""
+def test_a_burst_the_transport_absorbs_is_not_held_against_the_client() -> None:
+    """Pending bytes past the cap that the socket takes at once are no reason to evict:
+    the client is judged after its write."""
     h = Harness(guard=MemoryGuard[str](client_cap=500))
     sink = h.connect("a", "AAPL")
+    for _ in range(10):
+        h.dispatcher.publish_quote(quote())
+    assert h.dispatcher.flush().evicted == ()
+    assert [10] == [len(batch) for batch in sink.writes]
+    assert h.dispatcher.guard.total == 0
+
+
+def test_lagging_client_evicted_in_a_flush_is_not_sent_its_pending_backlog() -> None:
+    """A client whose transport lags is judged before its write: evicted, it gets only the
+    final frame, and its backlog is dropped rather than copied into the transport."""
+    h = Harness(guard=MemoryGuard[str](client_cap=100_500))
+    sink = h.connect("a", "AAPL", drains=False)
+    sink.buffered = 100_000  # the peer stopped reading
     for _ in range(10):
         h.dispatcher.publish_quote(quote())
     h.dispatcher.flush()
     assert len(sink.writes) == 1
     assert payload(sink.writes[0][0])["type"] == "error"
     assert h.dispatcher.stats().dropped_frames == 10
+
+
+def test_a_burst_over_the_budget_evicts_only_the_client_that_does_not_read() -> None:
+    """One iteration queues more than the budget for everyone: the reader, whose socket
+    takes it, keeps every frame; the client that does not read is evicted."""
+    guard = MemoryGuard[str](budget=200_000, low_water=150_000, client_cap=10**9)
+    h = Harness(guard=guard)
+    reader = h.connect("reader", "AAPL")
+    stuck = h.connect("stuck", "AAPL", drains=False)
+    stuck.buffered = 70_000  # over the 64 KiB lag threshold
+    for price in range(1200):
+        h.dispatcher.publish_quote(quote(price=float(price)))
+    assert guard.usage("reader") > guard.low_water  # judged on pending, it would go too
+    result = h.dispatcher.flush()
+    assert ["stuck"] == [v.client for v in result.evicted]
+    assert 1200 == len(reader.frames)
+    assert [1] == [len(batch) for batch in stuck.writes]  # the final frame only
+    assert 0 == guard.total
 
 
 def test_closed_sinks_are_skipped_and_broken_sinks_removed() -> None:

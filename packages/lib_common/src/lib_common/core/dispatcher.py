@@ -20,8 +20,12 @@ Per client:
   last evicted (see `MemoryGuard`).
 
 Memory guard: every enqueue adds to the client's pending bytes; after a write the
-pending bytes move to the transport's figure as the sink reports it. When a client passes
-its cap, or the total passes the budget, the victims get one final error frame
+pending bytes move to the transport's figure as the sink reports it. Each flush writes
+the clients whose transport keeps up (at most `lag_threshold` bytes unsent) first and
+only then asks the guard, so a burst that a reader's socket takes at once is never held
+against it; clients whose transport lags are judged before their write (a victim's
+backlog is dropped, not copied into its transport first). When a client passes its cap,
+or the total passes the budget, the victims get one final error frame
 (`{"type":"error","code":"slow_consumer",…}`) and a close:
 
 - `1008` (policy violation), reason `"slow consumer"`: the client itself exceeded the
@@ -283,12 +287,18 @@ class Dispatcher(Generic[ClientT]):
     # -- the write path -------------------------------------------------------------
 
     def flush(self) -> FlushResult[ClientT]:
-        """Write every dirty client's pending frames, one write per client; then enforce
-        the memory guard. Called by the loop once per iteration, or directly in tests."""
+        """Write every dirty client's pending frames, one write per client, enforcing the
+        memory guard in between. Called by the loop once per iteration, or in tests.
+
+        Clients whose transport keeps up are written first, so a burst their sockets
+        absorb is never held against them; then the guard picks its victims, judged on
+        what is really left (their backlog is dropped, not first copied into a transport);
+        then the clients whose transport lags get their frames (conflating ones are held).
+        """
         self._flush_scheduled = False
         self._flushes += 1
-        evicted = list(self._enforce()) if self._needs_enforce else []
         writes = frames = held = 0
+        lagging: list[tuple[ClientT, _Outbox[ClientT]]] = []
         for priority in _FLUSH_ORDER:
             dirty = self._dirty[priority]
             if not dirty:
@@ -305,32 +315,58 @@ class Dispatcher(Generic[ClientT]):
                     self.guard.add_pending(client, -outbox.pending)
                     outbox.take()
                     continue
-                if outbox.conflate and sink.buffered_bytes() > self._lag_threshold:
-                    dirty[client] = None
-                    held += 1
+                buffered = sink.buffered_bytes()
+                if buffered > self._lag_threshold:
+                    # Judged before its write, on the transport's current figure.
+                    if self.guard.set_transport(client, buffered):
+                        self._needs_enforce = True
+                    if outbox.conflate:
+                        dirty[client] = None
+                        held += 1
+                    else:
+                        lagging.append((client, outbox))
                     continue
-                written = outbox.pending
-                batch = outbox.take()
-                try:
-                    sink.write_frames(batch)
-                except Exception:
-                    # A broken sink must not stop the fan-out to everyone else.
-                    self._write_errors += 1
-                    self._dropped += len(batch)
-                    self.remove_client(client)
-                    sink.abort()
-                    continue
-                writes += 1
-                frames += len(batch)
-                self._bytes_written += written
-                self.guard.add_pending(client, -written)
-                if self.guard.set_transport(client, sink.buffered_bytes()):
-                    self._needs_enforce = True
+                written = self._write(client, outbox)
+                if written:
+                    writes += 1
+                    frames += written
+        evicted: list[Victim[ClientT]] = []
+        if self._needs_enforce or self.guard.over_budget():
+            evicted = self._enforce()
+        for client, outbox in lagging:
+            if self._clients.get(client) is outbox:  # not evicted, not removed
+                written = self._write(client, outbox)
+                if written:
+                    writes += 1
+                    frames += written
+        if self._needs_enforce:
+            evicted.extend(self._enforce())
         self._writes += writes
         self._frames_written += frames
-        if self._needs_enforce or self.guard.over_budget():
-            evicted.extend(self._enforce())
         return FlushResult(writes, frames, held, tuple(evicted))
+
+    def _write(self, client: ClientT, outbox: _Outbox[ClientT]) -> int:
+        """Hand the client's pending frames to its sink in one call; the frames written
+        (0 when the sink broke: the client is then aborted and removed)."""
+        sink = outbox.sink
+        written = outbox.pending
+        batch = outbox.take()
+        if not batch:
+            return 0
+        try:
+            sink.write_frames(batch)
+        except Exception:
+            # A broken sink must not stop the fan-out to everyone else.
+            self._write_errors += 1
+            self._dropped += len(batch)
+            self.remove_client(client)
+            sink.abort()
+            return 0
+        self._bytes_written += written
+        self.guard.add_pending(client, -written)
+        if self.guard.set_transport(client, sink.buffered_bytes()):
+            self._needs_enforce = True
+        return len(batch)
 
     def _enqueue(self, client: ClientT, outbox: _Outbox[ClientT], frame: bytes) -> None:
         """Queue a frame that belongs to no symbol (never conflated away)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
 
@@ -135,6 +136,10 @@ async def test_three_nodes_share_one_upstream_and_survive_the_leaders_death(
                     break
                 await anyio.sleep(0.1)
         assert "ok" == (await nodes[index].health())["status"]
+        async with httpx.AsyncClient(timeout=5) as http:
+            metrics = (await http.get(nodes[index].url + "metrics")).text
+        assert 'restream_cluster_role{role="leader"} 1.0' in metrics
+        assert "restream_cluster_bus_lag_seconds_bucket" in metrics
 
         async with sampling(sim) as sampler:
             killed_at, started = now_us(), time.monotonic()

@@ -9,6 +9,7 @@ and the process lifecycle. Gateway-agnostic: nothing here knows a wire protocol.
 | `ratelimit` | per-client `TokenBucket` and `ErrorBudget` (sans-I/O) |
 | `sessions` | `SessionHub`: WebSocket clients on top of the dispatcher |
 | `lifecycle` | signals, bounded shutdown, listening errors, `serve_until_stopped` |
+| `upstream` | `build_manager`: stream client + REST poller (+ CNN poller) + upstream manager |
 
 Names are imported on first use, so that a command line that fails its settings check
 exits before the engine (and its dependencies) are even loaded.
@@ -69,6 +70,13 @@ if TYPE_CHECKING:
         load_config_section,
         resolve_options,
     )
+    from rsdev_servers.common.upstream import (
+        UpstreamPlan,
+        UpstreamSources,
+        build_manager,
+        build_sources,
+        is_loopback_url,
+    )
 
 _WHERE = {
     "lifecycle": (
@@ -117,8 +125,18 @@ _WHERE = {
         "Resolved",
         "SettingsError",
         "add_options",
+        "build_manager",
+        "build_sources",
         "load_config_section",
         "resolve_options",
+    ),
+    "upstream": (
+        "UpstreamPlan",
+        "UpstreamSources",
+        "UpstreamSources",
+        "build_manager",
+        "build_sources",
+        "is_loopback_url",
     ),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
@@ -147,10 +165,15 @@ __all__ = [
     "SettingsError",
     "Shutdown",
     "TokenBucket",
+    "UpstreamPlan",
+    "UpstreamSources",
     "add_options",
+    "build_manager",
+    "build_sources",
     "check_bind",
     "describe_bind_error",
     "is_loopback_host",
+    "is_loopback_url",
     "load_config_section",
     "open_server",
     "own_origins",

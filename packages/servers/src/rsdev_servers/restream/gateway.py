@@ -31,7 +31,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Final, Protocol
-from urllib.parse import urlsplit
 
 import anyio
 from anyio.abc import TaskStatus
@@ -47,27 +46,19 @@ from lib_common.core import (
     check_symbols,
     encode_quote_message,
     is_indicator,
-    is_open,
     wall_clock_us,
 )
 from lib_common.core.calendar import US_MARKETS, MarketCalendar
-from lib_common.core.upstream_manager import (
-    IndicatorSource,
-    ManagerSettings,
-    PollSource,
-    StreamSource,
-    UpstreamManager,
-    UpstreamStatus,
-)
-from lib_common.ingestors.cnn import FearGreed, FearGreedPoller, FearGreedSchedule
+from lib_common.core.upstream_manager import ManagerSettings, UpstreamManager, UpstreamStatus
+from lib_common.ingestors.cnn import FearGreed
 from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettings
 from lib_common.ingestors.yahoo.quote import Quote
-from lib_common.ingestors.yahoo.rest import YahooRestPoller
-from lib_common.ingestors.yahoo.stream import FrameTap, StreamConfig, YahooStreamClient
+from lib_common.ingestors.yahoo.stream import FrameTap
 from lib_common.net import ServerSettings, WsConnection
 from rsdev_servers.common.lifecycle import open_server
-from rsdev_servers.common.security import AccessPolicy, is_loopback_host
+from rsdev_servers.common.security import AccessPolicy
 from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
+from rsdev_servers.common.upstream import UpstreamPlan, UpstreamSources, build_manager
 from rsdev_servers.restream.http_api import HttpApi, dashboard_root
 from rsdev_servers.restream.messages import (
     encode_ack,
@@ -119,16 +110,6 @@ class Upstreams:
     cnn_url: str
     fear_greed_schedule: FearGreedScheduleSettings | None = None
     frame_tap: FrameTap | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamSources:
-    """Ready-made sources for the upstream manager, instead of the ones built from URLs
-    (e.g. a replay of recorded quotes). The manager owns and runs them."""
-
-    stream: StreamSource
-    poller: PollSource | None = None
-    fear_greed: IndicatorSource | None = None
 
 
 class RelayedQuote(Protocol):
@@ -287,53 +268,33 @@ class RestreamGateway:
         node). Ready-made `UpstreamSources` run once: they make one manager only."""
         settings = self.settings
         upstreams = self._upstreams
-        manager: UpstreamManager[Any]
-        if isinstance(upstreams, UpstreamSources):
-            sources = upstreams
+        if isinstance(upstreams, Upstreams):
+            upstream: UpstreamPlan | UpstreamSources = UpstreamPlan(
+                stream_url=upstreams.ws_url,
+                rest_url=upstreams.rest_url,
+                cnn_url=upstreams.cnn_url,
+                inactivity_timeout=settings.inactivity_timeout,
+                poll_interval=settings.poll_interval,
+                fear_greed_schedule=upstreams.fear_greed_schedule,
+                fear_greed_always_open=self.demo,
+                frame_tap=upstreams.frame_tap,
+            )
         else:
-            sources = self._build_sources(upstreams, lambda s, now: manager.is_trading(s, now))
-        manager = UpstreamManager(
-            stream=sources.stream,
-            poller=sources.poller,
-            fear_greed=sources.fear_greed,
-            on_quote=on_quote,
-            on_status=on_status,
-            on_indicator=on_indicator,
-            calendar=self._calendar,
-            settings=ManagerSettings(
+            upstream = upstreams
+        return build_manager(
+            upstream,
+            ManagerSettings(
                 linger=settings.linger,
                 client_limit=client_limit or settings.max_symbols_per_client,
                 global_limit=settings.max_upstream_symbols,
                 grace=settings.grace,
                 hysteresis=settings.hysteresis,
             ),
+            on_quote=on_quote,
+            on_status=on_status,
+            on_indicator=on_indicator,
+            calendar=self._calendar,
         )
-        return manager
-
-    def _build_sources(
-        self, upstreams: Upstreams, is_trading: Callable[[str, Any], bool]
-    ) -> UpstreamSources:
-        settings = self.settings
-        stream = YahooStreamClient(
-            StreamConfig(
-                url=upstreams.ws_url,
-                inactivity_timeout=settings.inactivity_timeout,
-                proxy=None if _is_loopback_url(upstreams.ws_url) else True,
-            ),
-            is_trading=is_trading,
-            on_frame=upstreams.frame_tap,
-        )
-        poller = YahooRestPoller(upstreams.rest_url, interval=settings.poll_interval)
-        schedule = None
-        if upstreams.fear_greed_schedule is not None:
-            schedule = FearGreedSchedule(upstreams.fear_greed_schedule)
-        fear_greed = FearGreedPoller(
-            upstreams.cnn_url,
-            schedule=schedule,
-            history=False,
-            market_open=(lambda now: True) if self.demo else is_open,
-        )
-        return UpstreamSources(stream, poller, fear_greed)
 
     # -- running ------------------------------------------------------------------------
 
@@ -603,7 +564,3 @@ class RestreamGateway:
 
 def _id(request_id: RequestId) -> dict[str, Any]:
     return {} if request_id is None else {"id": request_id}
-
-
-def _is_loopback_url(url: str) -> bool:
-    return is_loopback_host(urlsplit(url).hostname or "")

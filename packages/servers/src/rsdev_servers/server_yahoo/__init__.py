@@ -7,7 +7,6 @@
 | `topics` | `FormatTopics`: which client gets which format of which symbol |
 | `fanout` | `QuoteFanout`: a quote framed once per format, snapshots from the same frames |
 | `handler` | `YahooSessionHandler`: Yahoo control messages → the upstream manager |
-| `upstream` | `build_manager`: stream client + REST poller + upstream manager |
 | `settings` | the option table and the validated `YahooGatewaySettings` |
 | `gateway` | `YahooGateway`: everything wired, served on one port |
 | `http_api` | `/health`, `/metrics`, the index page |
@@ -48,7 +47,6 @@ if TYPE_CHECKING:
         load_settings,
     )
     from rsdev_servers.server_yahoo.topics import FormatTopics
-    from rsdev_servers.server_yahoo.upstream import UpstreamPlan, build_manager
 
 _WHERE = {
     "cli": ("main",),
@@ -60,7 +58,6 @@ _WHERE = {
     "metrics": ("YahooMetrics",),
     "settings": ("ENV_PREFIX", "YahooGatewaySettings", "build_parser", "load_settings"),
     "topics": ("FormatTopics",),
-    "upstream": ("UpstreamPlan", "build_manager"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
@@ -74,13 +71,11 @@ __all__ = [
     "HttpApi",
     "QuoteFanout",
     "SymbolDemand",
-    "UpstreamPlan",
     "WireFormat",
     "YahooGateway",
     "YahooGatewaySettings",
     "YahooMetrics",
     "YahooSessionHandler",
-    "build_manager",
     "build_parser",
     "format_for_query",
     "load_settings",

@@ -32,7 +32,7 @@ from rsdev_servers.server_yahoo.settings import OPTIONS, YahooGatewaySettings, l
 
 if TYPE_CHECKING:
     from lib_common.net import Server
-    from rsdev_servers.server_yahoo.upstream import UpstreamPlan
+    from rsdev_servers.common.upstream import UpstreamPlan
 
 __all__ = ["DEMO_RATE", "main", "shown_host", "upstream_plan"]
 
@@ -80,17 +80,12 @@ async def _run(settings: YahooGatewaySettings, stop: anyio.Event) -> None:
 
 
 def upstream_plan(settings: YahooGatewaySettings, stream_url: str, rest_url: str) -> UpstreamPlan:
-    """The upstream side of `settings`, at these URLs."""
-    from rsdev_servers.server_yahoo.upstream import UpstreamPlan
+    """Where `settings`' upstream is (these URLs) and its stream/poll timings."""
+    from rsdev_servers.common.upstream import UpstreamPlan
 
     return UpstreamPlan(
         stream_url=stream_url,
         rest_url=rest_url,
-        linger=settings.linger,
-        client_limit=settings.max_symbols_per_client,
-        global_limit=settings.max_upstream_symbols,
-        grace=settings.grace,
-        hysteresis=settings.hysteresis,
         inactivity_timeout=settings.inactivity_timeout,
         poll_interval=settings.poll_interval,
         reconnect_max_delay=settings.reconnect_max_delay,

@@ -31,19 +31,19 @@ from loguru import logger
 from lib_common.core import Dispatcher, MemoryGuard, UpstreamMode, Victim
 from lib_common.core.calendar import MarketCalendar
 from lib_common.core.clock import SYSTEM_CLOCK, Clock
-from lib_common.core.upstream_manager import UpstreamStatus
+from lib_common.core.upstream_manager import ManagerSettings, UpstreamStatus
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.net import Server, ServerSettings, WsConnection
 from rsdev_servers.common.lifecycle import open_server
 from rsdev_servers.common.security import AccessPolicy
 from rsdev_servers.common.sessions import ClientLimits, SessionHub
+from rsdev_servers.common.upstream import UpstreamPlan, build_manager
 from rsdev_servers.server_yahoo.fanout import QuoteFanout
 from rsdev_servers.server_yahoo.handler import YahooSessionHandler
 from rsdev_servers.server_yahoo.http_api import HttpApi
 from rsdev_servers.server_yahoo.metrics import GatewaySnapshot, YahooMetrics
 from rsdev_servers.server_yahoo.settings import YahooGatewaySettings
 from rsdev_servers.server_yahoo.topics import FormatTopics
-from rsdev_servers.server_yahoo.upstream import UpstreamPlan, build_manager
 
 __all__ = ["YahooGateway"]
 
@@ -79,6 +79,13 @@ class YahooGateway:
         self.fanout = QuoteFanout(self.dispatcher, self.topics)
         self.manager = build_manager(
             upstream,
+            ManagerSettings(
+                linger=settings.linger,
+                client_limit=settings.max_symbols_per_client,
+                global_limit=settings.max_upstream_symbols,
+                grace=settings.grace,
+                hysteresis=settings.hysteresis,
+            ),
             on_quote=self._quote,
             on_status=self._status,
             calendar=calendar,

@@ -276,6 +276,35 @@ def test_over_cap_client_gets_final_frame_then_close_1008() -> None:
     assert h.dispatcher.stats().evictions == {"slow_consumer": 1, "memory_pressure": 0}
 
 
+def test_final_frames_none_closes_evicted_clients_without_a_frame() -> None:
+    """final_frames=None (a Yahoo-protocol gateway): the slow client gets no JSON error,
+    only the close 1008; what it had already received is all quotes."""
+    h = Harness(guard=MemoryGuard[str](budget=1 << 20, client_cap=1000), final_frames=None)
+    slow = h.connect("slow", "AAPL", drains=False)
+    for price in range(20):
+        h.dispatcher.publish_quote(quote(price=float(price)))
+        h.dispatcher.flush()
+    assert ["slow"] == [v.client for v in h.evicted]
+    assert (CLOSE_SLOW_CONSUMER, "slow consumer") == slow.close_args
+    assert all("quote" == payload(frame)["type"] for frame in slow.frames)
+
+
+def test_final_frames_per_reason() -> None:
+    """A mapping picks the final frame per eviction reason; a reason it leaves out (or
+    maps to None) gets the close alone."""
+    farewell = ws_text_frame(b"bye")
+    h = Harness(
+        guard=MemoryGuard[str](budget=1 << 20, client_cap=1000),
+        final_frames={EvictionReason.SLOW_CONSUMER: farewell},
+    )
+    slow = h.connect("slow", "AAPL", drains=False)
+    for price in range(20):
+        h.dispatcher.publish_quote(quote(price=float(price)))
+        h.dispatcher.flush()
+    assert farewell == slow.writes[-1][-1]
+    assert (CLOSE_SLOW_CONSUMER, "slow consumer") == slow.close_args
+
+
 def test_memory_pressure_evicts_low_priority_and_most_lagging_first() -> None:
     """Over the global budget, low-priority clients go first, the most lagging first,
     until under the low-water mark; each is closed 1013."""

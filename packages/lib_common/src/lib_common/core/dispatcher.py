@@ -26,7 +26,9 @@ only then asks the guard, so a burst that a reader's socket takes at once is nev
 against it; clients whose transport lags are judged before their write (a victim's
 backlog is dropped, not copied into its transport first). When a client passes its cap,
 or the total passes the budget, the victims get one final error frame
-(`{"type":"error","code":"slow_consumer",…}`) and a close:
+(`{"type":"error","code":"slow_consumer",…}`, restream's protocol; `final_frames` sets
+another frame per reason, or none: a Yahoo-protocol client could not read that JSON) and
+a close:
 
 - `1008` (policy violation), reason `"slow consumer"`: the client itself exceeded the
   per-client cap (it reads too slowly for its subscriptions).
@@ -37,7 +39,8 @@ or the total passes the budget, the victims get one final error frame
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+import enum
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -74,6 +77,12 @@ _CLOSE: dict[EvictionReason, tuple[int, str, str]] = {
         "the server is short of buffer memory and dropped its slowest clients; retry later",
     ),
 }
+
+
+class FinalFrame(enum.Enum):
+    """`Dispatcher(final_frames=…)` default: the JSON `slow_consumer` error per reason."""
+
+    JSON_ERROR = "json_error"
 
 
 class SubscriberLookup(Protocol[ClientT_co]):
@@ -150,7 +159,12 @@ class Dispatcher(Generic[ClientT]):
         call_soon: Scheduler | None = None,
         lag_threshold: int = DEFAULT_LAG_THRESHOLD,
         on_evict: Callable[[Victim[ClientT]], None] | None = None,
+        final_frames: Mapping[EvictionReason, bytes | None] | FinalFrame | None = (
+            FinalFrame.JSON_ERROR
+        ),
     ) -> None:
+        """`final_frames`: what an evicted client is sent before its close, per reason
+        (None for a reason, or for all: the close alone)."""
         self._subs = subscriptions
         self.guard: MemoryGuard[ClientT] = guard if guard is not None else MemoryGuard()
         self._frame = frame_builder if frame_builder is not None else default_frame_builder()
@@ -164,10 +178,16 @@ class Dispatcher(Generic[ClientT]):
         self._flush_scheduled = False
         self._needs_enforce = False
         self._control_key = 0
-        self._final_frames = {
-            reason: self._frame(encode_error_message("slow_consumer", text, reason=reason.value))
-            for reason, (_, _, text) in _CLOSE.items()
-        }
+        self._final_frames: Mapping[EvictionReason, bytes | None]
+        if final_frames is FinalFrame.JSON_ERROR:
+            self._final_frames = {
+                reason: self._frame(
+                    encode_error_message("slow_consumer", text, reason=reason.value)
+                )
+                for reason, (_, _, text) in _CLOSE.items()
+            }
+        else:
+            self._final_frames = final_frames or {}
         self._encodes = 0
         self._deliveries = 0
         self._conflated = 0
@@ -424,7 +444,9 @@ class Dispatcher(Generic[ClientT]):
         if not sink.closed:
             code, reason, _ = _CLOSE[victim.reason]
             try:
-                sink.write_frames([self._final_frames[victim.reason]])
+                final = self._final_frames.get(victim.reason)
+                if final is not None:
+                    sink.write_frames([final])
                 sink.close(code, reason)
             except Exception:
                 self._write_errors += 1

@@ -75,6 +75,7 @@ class YahooGateway:
             self.topics,
             guard=MemoryGuard(budget=settings.memory_budget, client_cap=settings.max_client_buffer),
             on_evict=self._evicted,
+            final_frames=None,  # Yahoo's protocol has no error message: the close alone
         )
         self.fanout = QuoteFanout(self.dispatcher, self.topics)
         self.manager = build_manager(

@@ -172,7 +172,6 @@ class ClusterUpstream:
         self._linger = Waker(clock)
         self._control = self.keys.control.encode()
         self._connected = False
-        self._redis: tuple[Redis, ClusterScripts] | None = None
         self.url: str | None = None  # the node's public URL, shown to other nodes
         self._started_at = time.time()
         self._nodes = 0
@@ -374,7 +373,6 @@ class ClusterUpstream:
             await self._heartbeat_once(redis, scripts)
             await self._load_status(redis)
             self._connected = True
-            self._redis = (redis, scripts)
             if self._outage_logged:
                 logger.info("cluster: Redis session restored")
             self._outage_logged = False
@@ -386,7 +384,6 @@ class ClusterUpstream:
                 self._sync.wake()
         finally:
             self._connected = False
-            self._redis = None
             with anyio.CancelScope(shield=True):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
                 await redis.aclose()

@@ -15,6 +15,7 @@ __all__ = [
     "parse_count",
     "parse_origin",
     "parse_port",
+    "parse_positive_seconds",
     "parse_seconds",
     "parse_url",
 ]
@@ -65,6 +66,14 @@ def parse_seconds(text: str) -> float:
         raise ValueError(f"not a number of seconds: {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise ValueError("must be a finite number of seconds >= 0")
+    return value
+
+
+def parse_positive_seconds(text: str) -> float:
+    """Like `parse_seconds`, but 0 is refused (an interval, a rate)."""
+    value = parse_seconds(text)
+    if value <= 0:
+        raise ValueError("must be greater than 0")
     return value
 
 

@@ -9,31 +9,25 @@ upstream at a loopback simulator.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from lib_common.logging import add_logging_arguments
-from rsdev_servers.common.parsers import (
-    parse_bytes,
-    parse_count,
-    parse_origin,
-    parse_port,
-    parse_seconds,
-    parse_url,
+from rsdev_servers.common.options import (
+    UPSTREAM,
+    check_gateway_settings,
+    load_gateway_options,
+    shared_option,
 )
-from rsdev_servers.common.security import check_bind
+from rsdev_servers.common.parsers import parse_seconds, parse_url
 from rsdev_servers.common.settings import (
     GatewayArgumentParser,
     Option,
     Resolved,
     SettingsError,
     add_options,
-    load_config_section,
-    resolve_options,
 )
 
 __all__ = [
@@ -57,7 +51,6 @@ _CNN_GRAPHDATA: Final = "/index/fearandgreed/graphdata"
 
 _MiB: Final = 1024 * 1024
 _UPSTREAM_URLS: Final = ("upstream_ws", "upstream_rest", "cnn_url")
-_NET, _UP, _LIM = "listening and security", "upstreams", "limits"
 _REC = "record and replay"
 _CLU = "cluster (several nodes, one upstream connection, through Redis: docs/scaling.md)"
 
@@ -76,168 +69,36 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "the upstream URL options cannot be combined with it",
         switch=True,
     ),
-    Option(
-        "host",
-        "address to listen on; anything but loopback requires an auth token",
-        default="127.0.0.1",
-        metavar="HOST",
-        group=_NET,
-    ),
-    Option(
-        "port",
-        "TCP port (0: any free port; the URL printed on stdout tells which)",
-        default=8765,
-        parse=parse_port,
-        metavar="PORT",
-        group=_NET,
-    ),
-    Option(
-        "auth_token",
-        "shared secret required on WebSocket and HTTP (except /health), as "
-        "`Authorization: Bearer TOKEN` or `?token=TOKEN`; at least 16 characters; prefer "
-        "the environment variable (flags show in `ps`)",
-        secret=True,
-        metavar="TOKEN",
-        group=_NET,
-    ),
-    Option(
-        "allow_origin",
-        "extra browser origin allowed to open WebSockets, e.g. "
-        "http://dash.example:8080 (repeatable; env: comma-separated)",
-        repeatable=True,
-        parse=parse_origin,
-        metavar="ORIGIN",
-        group=_NET,
-        default=(),
-    ),
-    Option(
-        "upstream_ws",
-        "Yahoo streaming WebSocket URL",
-        default=DEFAULT_UPSTREAM_WS,
-        parse=parse_url("ws", "wss"),
-        metavar="URL",
-        group=_UP,
-    ),
-    Option(
-        "upstream_rest",
-        "Yahoo REST base URL (polling fallback)",
-        default=DEFAULT_UPSTREAM_REST,
-        parse=parse_url("http", "https"),
-        metavar="URL",
-        group=_UP,
-    ),
+    shared_option("host"),
+    shared_option("port", default=DEFAULT_PORT),
+    shared_option("auth_token"),
+    shared_option("allow_origin"),
+    shared_option("upstream_ws", default=DEFAULT_UPSTREAM_WS),
+    shared_option("upstream_rest", default=DEFAULT_UPSTREAM_REST),
     Option(
         "cnn_url",
         "CNN Fear & Greed base URL (or its full graphdata URL)",
         default=DEFAULT_CNN_URL,
         parse=parse_url("http", "https"),
         metavar="URL",
-        group=_UP,
+        group=UPSTREAM,
     ),
-    Option(
-        "linger",
-        "seconds a symbol nobody wants stays subscribed upstream (a quick "
-        "resubscribe costs nothing)",
-        default=30.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "inactivity_timeout",
-        "seconds of upstream silence, while quotes are due, before "
-        "the stream counts as stalled and is redialled",
-        default=30.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "grace",
-        "seconds the stream may be down or stalled before switching to REST polling",
-        default=5.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "hysteresis",
-        "seconds the stream must be healthy again before leaving polling",
-        default=10.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "poll_interval",
-        "seconds between REST polling rounds while the stream is down (Yahoo's data is "
-        "cached for 10 s; the poller slows itself down on 429s)",
-        default=10.0,
-        parse=lambda t: _positive(parse_seconds(t)),
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "memory_budget",
-        "bytes buffered for all clients together before the slowest "
-        "low-priority clients are dropped (suffixes: KiB, MiB, GiB, kB, MB, GB)",
-        default=64 * _MiB,
-        shown_default="64MiB",
-        parse=parse_bytes,
-        metavar="BYTES",
-        group=_LIM,
-    ),
-    Option(
-        "max_client_buffer",
-        "bytes buffered for one client before it is dropped as a slow consumer",
-        default=8 * _MiB,
-        shown_default="8MiB",
-        parse=parse_bytes,
-        metavar="BYTES",
-        group=_LIM,
-    ),
-    Option(
-        "max_clients",
-        "WebSocket clients at once; more are refused (close 1013)",
-        default=5000,
-        parse=parse_count(1),
-        metavar="N",
-        group=_LIM,
-    ),
-    Option(
-        "max_symbols_per_client",
-        "symbols one client may hold (and send in one request)",
-        default=200,
-        parse=parse_count(1),
-        metavar="N",
-        group=_LIM,
-    ),
-    Option(
-        "max_upstream_symbols",
-        "symbols followed upstream at once, all clients together",
-        default=1000,
-        parse=parse_count(1),
-        metavar="N",
-        group=_LIM,
-    ),
-    Option(
+    shared_option("linger"),
+    shared_option("inactivity_timeout"),
+    shared_option("grace"),
+    shared_option("hysteresis"),
+    shared_option("poll_interval"),
+    shared_option("memory_budget"),
+    shared_option("max_client_buffer"),
+    shared_option("max_clients"),
+    shared_option("max_symbols_per_client"),
+    shared_option("max_upstream_symbols"),
+    shared_option(
         "max_ops_per_second",
-        "requests per second one client may send (burst: twice "
-        "that); more are answered rate_limited",
-        default=20.0,
-        parse=lambda t: _positive(parse_seconds(t)),
-        metavar="N",
-        group=_LIM,
+        help="requests per second one client may send (burst: twice that); more are "
+        "answered rate_limited",
     ),
-    Option(
-        "max_frame_bytes",
-        "largest message a client may send; larger closes it (1009)",
-        default=64 * 1024,
-        shown_default="64KiB",
-        parse=parse_bytes,
-        metavar="BYTES",
-        group=_LIM,
-    ),
+    shared_option("max_frame_bytes"),
     Option(
         "record",
         "append every upstream frame, with its receive time, to FILE (gzip'd JSON lines; "
@@ -313,12 +174,6 @@ def _speed(text: str) -> float:
     return value
 
 
-def _positive(value: float) -> float:
-    if value <= 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class RestreamSettings:
     """Everything restream needs to start, validated."""
@@ -351,9 +206,7 @@ class RestreamSettings:
     cluster_ttl: float = 5.0
 
     def __post_init__(self) -> None:
-        check_bind(self.host, self.auth_token)
-        if self.max_client_buffer > self.memory_budget:
-            raise SettingsError("--max-client-buffer cannot exceed --memory-budget")
+        check_gateway_settings(self)
 
     @property
     def cnn_base_url(self) -> str:
@@ -395,28 +248,15 @@ def load_settings(
 
     Raises `SettingsError` (one line) for any bad value; argparse usage errors exit 2.
     """
-    env = os.environ if environ is None else environ
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    config_path = args.config or env.get(ENV_PREFIX + "CONFIG")
-    config = load_config_section(Path(config_path), "restream", env) if config_path else None
-    resolved = resolve_options(
+    values, args, resolved = load_gateway_options(
+        build_parser(),
         OPTIONS,
-        args,
         env_prefix=ENV_PREFIX,
-        environ=env,
-        config=config,
-        config_name=f"config file {config_path}",
+        config_section="restream",
+        upstream_urls=_UPSTREAM_URLS,
+        argv=argv,
+        environ=environ,
     )
-    values = dict(resolved.values)
-    values.pop("config")
-    values["demo"] = bool(values["demo"])
-    values["auth_token"] = values["auth_token"] or None
-    if values["demo"]:
-        given = [n for n in _UPSTREAM_URLS if resolved.sources[n] != "default"]
-        if given:
-            flag = "--" + given[0].replace("_", "-")
-            raise SettingsError(f"--demo runs its own simulator; do not also set {flag}")
     values["record"] = values["record"] or None
     values["cluster"] = values["cluster"] or None
     values["replay"] = values["replay"] or None

@@ -9,31 +9,20 @@ defaults; tests and demos point every upstream at a loopback simulator.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from lib_common.logging import add_logging_arguments
-from rsdev_servers.common.parsers import (
-    parse_bytes,
-    parse_count,
-    parse_origin,
-    parse_port,
-    parse_seconds,
-    parse_url,
+from rsdev_servers.common.options import (
+    LIMITS,
+    UPSTREAM,
+    check_gateway_settings,
+    load_gateway_options,
+    shared_option,
 )
-from rsdev_servers.common.security import check_bind
-from rsdev_servers.common.settings import (
-    GatewayArgumentParser,
-    Option,
-    Resolved,
-    SettingsError,
-    add_options,
-    load_config_section,
-    resolve_options,
-)
+from rsdev_servers.common.parsers import parse_count, parse_positive_seconds, parse_seconds
+from rsdev_servers.common.settings import GatewayArgumentParser, Option, Resolved, add_options
 
 __all__ = [
     "CONFIG_SECTION",
@@ -56,15 +45,6 @@ DEFAULT_UPSTREAM_WS: Final = "wss://streamer.finance.yahoo.com/?version=2"
 DEFAULT_UPSTREAM_REST: Final = "https://query1.finance.yahoo.com"
 _MiB: Final = 1024 * 1024
 _UPSTREAM_URLS: Final = ("upstream_ws", "upstream_rest")
-_NET, _UP, _LIM = "listening and security", "upstream", "limits"
-
-
-def _positive_seconds(text: str) -> float:
-    value = parse_seconds(text)
-    if value <= 0:
-        raise ValueError("must be greater than 0")
-    return value
-
 
 OPTIONS: Final[tuple[Option, ...]] = (
     Option(
@@ -80,107 +60,39 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "URLs; the upstream URL options are then not used",
         switch=True,
     ),
-    Option(
-        "host",
-        "address to listen on; anything but loopback requires an auth token",
-        default="127.0.0.1",
-        metavar="HOST",
-        group=_NET,
-    ),
-    Option(
-        "port",
-        "TCP port (0: any free port; the URLs printed on stdout tell which)",
-        default=DEFAULT_PORT,
-        parse=parse_port,
-        metavar="PORT",
-        group=_NET,
-    ),
-    Option(
+    shared_option("host"),
+    shared_option("port", default=DEFAULT_PORT),
+    shared_option(
         "auth_token",
-        "shared secret required on WebSocket and HTTP (except /health), as "
+        help="shared secret required on WebSocket and HTTP (except /health), as "
         "`Authorization: Bearer TOKEN` or `?token=TOKEN` (Yahoo clients that only take a "
         "URL use the query form); at least 16 characters; prefer the environment variable "
         "(flags show in `ps`)",
-        secret=True,
-        metavar="TOKEN",
-        group=_NET,
     ),
-    Option(
-        "allow_origin",
-        "extra browser origin allowed to open WebSockets, e.g. http://dash.example:8080 "
-        "(repeatable; env: comma-separated)",
-        repeatable=True,
-        parse=parse_origin,
-        metavar="ORIGIN",
-        group=_NET,
-        default=(),
-    ),
-    Option(
+    shared_option("allow_origin"),
+    shared_option(
         "upstream_ws",
-        "Yahoo streaming WebSocket URL (either frame format is read; clients get "
-        "whichever format they asked for)",
         default=DEFAULT_UPSTREAM_WS,
-        parse=parse_url("ws", "wss"),
-        metavar="URL",
-        group=_UP,
+        help="Yahoo streaming WebSocket URL (either frame format is read; clients get "
+        "whichever format they asked for)",
     ),
-    Option(
-        "upstream_rest",
-        "Yahoo REST base URL (the polling fallback)",
-        default=DEFAULT_UPSTREAM_REST,
-        parse=parse_url("http", "https"),
-        metavar="URL",
-        group=_UP,
-    ),
-    Option(
+    shared_option("upstream_rest", default=DEFAULT_UPSTREAM_REST),
+    shared_option(
         "linger",
-        "seconds a symbol nobody wants stays subscribed upstream (clients that leave and "
-        "come back within it cause no upstream traffic)",
-        default=30.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
+        help="seconds a symbol nobody wants stays subscribed upstream (clients that leave "
+        "and come back within it cause no upstream traffic)",
     ),
-    Option(
-        "inactivity_timeout",
-        "seconds of upstream silence, while quotes are due, before the stream counts as "
-        "stalled and is redialled (0: never)",
-        default=30.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "grace",
-        "seconds the stream may be down or stalled before switching to REST polling",
-        default=5.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "hysteresis",
-        "seconds the stream must be healthy again before polling stops",
-        default=10.0,
-        parse=parse_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
-    Option(
-        "poll_interval",
-        "seconds between REST polling rounds while the stream is down (429s slow it)",
-        default=10.0,
-        parse=_positive_seconds,
-        metavar="SECONDS",
-        group=_UP,
-    ),
+    shared_option("inactivity_timeout"),
+    shared_option("grace"),
+    shared_option("hysteresis"),
+    shared_option("poll_interval"),
     Option(
         "reconnect_max_delay",
         "longest wait between upstream reconnect attempts (capped exponential backoff with jitter)",
         default=30.0,
-        parse=_positive_seconds,
+        parse=parse_positive_seconds,
         metavar="SECONDS",
-        group=_UP,
+        group=UPSTREAM,
     ),
     Option(
         "upstream_heartbeat",
@@ -189,59 +101,20 @@ OPTIONS: Final[tuple[Option, ...]] = (
         default=15.0,
         parse=parse_seconds,
         metavar="SECONDS",
-        group=_UP,
+        group=UPSTREAM,
     ),
-    Option(
-        "memory_budget",
-        "bytes buffered for all clients together before the slowest low-priority clients "
-        "are dropped (suffixes: KiB, MiB, GiB, kB, MB, GB)",
-        default=64 * _MiB,
-        shown_default="64MiB",
-        parse=parse_bytes,
-        metavar="BYTES",
-        group=_LIM,
-    ),
-    Option(
-        "max_client_buffer",
-        "bytes buffered for one client before it is dropped as a slow consumer (1008)",
-        default=8 * _MiB,
-        shown_default="8MiB",
-        parse=parse_bytes,
-        metavar="BYTES",
-        group=_LIM,
-    ),
-    Option(
-        "max_clients",
-        "WebSocket clients at once; more are refused (close 1013)",
-        default=5000,
-        parse=parse_count(1),
-        metavar="N",
-        group=_LIM,
-    ),
-    Option(
+    shared_option("memory_budget"),
+    shared_option("max_client_buffer"),
+    shared_option("max_clients"),
+    shared_option(
         "max_symbols_per_client",
-        "symbols one client may hold; more are ignored silently, as Yahoo truncates",
-        default=200,
-        parse=parse_count(1),
-        metavar="N",
-        group=_LIM,
+        help="symbols one client may hold; more are ignored silently, as Yahoo truncates",
     ),
-    Option(
-        "max_upstream_symbols",
-        "symbols followed upstream at once, all clients together",
-        default=1000,
-        parse=parse_count(1),
-        metavar="N",
-        group=_LIM,
-    ),
-    Option(
+    shared_option("max_upstream_symbols"),
+    shared_option(
         "max_ops_per_second",
-        "control messages per second one client may send (burst: twice that); more are "
-        "ignored and count as errors",
-        default=20.0,
-        parse=_positive_seconds,
-        metavar="N",
-        group=_LIM,
+        help="control messages per second one client may send (burst: twice that); more "
+        "are ignored and count as errors",
     ),
     Option(
         "max_errors",
@@ -250,17 +123,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
         default=50,
         parse=parse_count(1),
         metavar="N",
-        group=_LIM,
+        group=LIMITS,
     ),
-    Option(
-        "max_frame_bytes",
-        "largest message a client may send; larger closes it (1009)",
-        default=64 * 1024,
-        shown_default="64KiB",
-        parse=parse_bytes,
-        metavar="BYTES",
-        group=_LIM,
-    ),
+    shared_option("max_frame_bytes"),
 )
 
 
@@ -292,9 +157,7 @@ class YahooGatewaySettings:
     max_frame_bytes: int = 64 * 1024
 
     def __post_init__(self) -> None:
-        check_bind(self.host, self.auth_token)
-        if self.max_client_buffer > self.memory_budget:
-            raise SettingsError("--max-client-buffer cannot exceed --memory-budget")
+        check_gateway_settings(self)
 
     def __repr__(self) -> str:  # never show the token
         token = "***" if self.auth_token else None
@@ -335,26 +198,13 @@ def load_settings(
 
     Raises `SettingsError` (one line) for any bad value; argparse usage errors exit 2.
     """
-    env = os.environ if environ is None else environ
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    config_path = args.config or env.get(ENV_PREFIX + "CONFIG")
-    config = load_config_section(Path(config_path), CONFIG_SECTION, env) if config_path else None
-    resolved = resolve_options(
+    values, args, resolved = load_gateway_options(
+        build_parser(),
         OPTIONS,
-        args,
         env_prefix=ENV_PREFIX,
-        environ=env,
-        config=config,
-        config_name=f"config file {config_path}",
+        config_section=CONFIG_SECTION,
+        upstream_urls=_UPSTREAM_URLS,
+        argv=argv,
+        environ=environ,
     )
-    values = dict(resolved.values)
-    values.pop("config")
-    values["demo"] = bool(values["demo"])
-    values["auth_token"] = values["auth_token"] or None
-    if values["demo"]:
-        given = [n for n in _UPSTREAM_URLS if resolved.sources[n] != "default"]
-        if given:
-            flag = "--" + given[0].replace("_", "-")
-            raise SettingsError(f"--demo runs its own simulator; do not also set {flag}")
     return YahooGatewaySettings(**values), args, resolved

@@ -34,6 +34,7 @@ from loguru import logger
 
 from lib_common.core import Dispatcher, Priority
 from lib_common.net import HttpRequest, HttpResponse, WsConnection
+from rsdev_servers.common.http import denial_response
 from rsdev_servers.common.ratelimit import ErrorBudget, TokenBucket
 from rsdev_servers.common.security import AccessPolicy
 
@@ -201,18 +202,13 @@ class SessionHub:
         A client then sees an HTTP status (401 asks for the Bearer token of `realm`), not a
         socket that opens and closes at once.
         """
-        challenge = [("WWW-Authenticate", f'Bearer realm="{realm}"')]
 
         def gate(request: HttpRequest) -> HttpResponse | None:
             denial = self.policy.check_upgrade(request.headers, request.query)
             if denial is None:
                 return None
             self.refused[denial.code] += 1
-            return HttpResponse.json(
-                {"error": denial.code, "message": denial.reason},
-                status=denial.status,
-                headers=challenge if denial.status == 401 else [],
-            )
+            return denial_response(denial, realm)
 
         return gate
 

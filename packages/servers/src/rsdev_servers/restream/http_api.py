@@ -23,8 +23,8 @@ from importlib.resources.abc import Traversable
 from typing import Any, Final, Protocol
 
 from lib_common.net import HttpRequest, HttpResponse
+from rsdev_servers.common.http import NO_STORE, GatewayHttp, HealthAndMetrics, not_found
 from rsdev_servers.common.security import AccessPolicy
-from rsdev_servers.restream.metrics import CONTENT_TYPE_LATEST
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -37,7 +37,6 @@ __all__ = [
 
 DASHBOARD_PACKAGE: Final = "rsdev_servers.restream"
 MAX_SNAPSHOT_SYMBOLS: Final = 1000
-_NO_STORE: Final = ("Cache-Control", "no-store")
 PUBLIC_ASSETS: Final = "/assets/"
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -59,12 +58,8 @@ _FALLBACK_PAGE: Final = """<!DOCTYPE html>
 """
 
 
-class GatewayView(Protocol):
+class GatewayView(HealthAndMetrics, Protocol):
     """What the HTTP endpoints read from the running gateway."""
-
-    def health(self) -> Mapping[str, Any]: ...
-
-    def metrics_body(self) -> bytes: ...
 
     def snapshot(self, symbols: list[str] | None) -> Mapping[str, Any]: ...
 
@@ -89,30 +84,16 @@ class HttpApi:
         dashboard: Traversable | None = None,
     ) -> None:
         self._gateway = gateway
-        self._policy = policy
         self._dashboard = dashboard
+        self._shared = GatewayHttp(
+            gateway, policy, realm="restream", public_prefixes=(PUBLIC_ASSETS,)
+        )
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            return HttpResponse.json(
-                {"error": "method not allowed"}, status=405, headers=[("Allow", "GET, HEAD")]
-            )
+        answer = self._shared.answer(request)
+        if answer is not None:
+            return answer
         path = request.path
-        denial = self._policy.check_http(path, request.headers, request.query)
-        if denial is not None and not path.startswith(PUBLIC_ASSETS):
-            return HttpResponse.json(
-                {"error": denial.code, "message": denial.reason},
-                status=denial.status,
-                headers=[("WWW-Authenticate", 'Bearer realm="restream"'), _NO_STORE],
-            )
-        if path == "/health":
-            return HttpResponse.json(self._gateway.health(), headers=[_NO_STORE])
-        if path == "/metrics":
-            return HttpResponse(
-                200,
-                (("Content-Type", CONTENT_TYPE_LATEST), _NO_STORE),
-                self._gateway.metrics_body(),
-            )
         if path == "/snapshot":
             return self._snapshot(request)
         if path == "/ws":
@@ -131,23 +112,23 @@ class HttpApi:
                 return HttpResponse.json(
                     {"error": f"at most {MAX_SNAPSHOT_SYMBOLS} symbols per request"}, status=400
                 )
-        return HttpResponse.json(self._gateway.snapshot(symbols), headers=[_NO_STORE])
+        return HttpResponse.json(self._gateway.snapshot(symbols), headers=[NO_STORE])
 
     def _static(self, path: str) -> HttpResponse:
         root = self._dashboard
         if root is None:
             if path == "/":
                 return HttpResponse.text(_FALLBACK_PAGE, content_type="text/html; charset=utf-8")
-            return HttpResponse.json({"error": f"no such endpoint: {path}"}, status=404)
+            return not_found(path)
         relative = "index.html" if path == "/" else path.lstrip("/")
         parts = relative.split("/")
         if any(p in ("", ".", "..") or p.startswith(".") or "\\" in p for p in parts):
-            return HttpResponse.json({"error": f"no such endpoint: {path}"}, status=404)
+            return not_found(path)
         node: Traversable = root
         for part in parts:
             node = node / part
         if not node.is_file():
-            return HttpResponse.json({"error": f"no such endpoint: {path}"}, status=404)
+            return not_found(path)
         content_type = mimetypes.guess_type(parts[-1])[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/javascript",):
             content_type += "; charset=utf-8"

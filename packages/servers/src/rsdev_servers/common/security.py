@@ -32,9 +32,11 @@ __all__ = [
     "Denial",
     "HeaderLookup",
     "LiveOrigins",
+    "base_url",
     "check_bind",
     "is_loopback_host",
     "own_origins",
+    "shown_host",
 ]
 
 MIN_TOKEN_LENGTH = 16
@@ -68,6 +70,20 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def shown_host(host: str) -> str:
+    """The bind host as a URL shows it: wildcard binds as 127.0.0.1, IPv6 in brackets."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        return "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
+
+
+def base_url(host: str, port: int) -> str:
+    """The URL people open for a gateway bound to `host`:`port`."""
+    return f"http://{shown_host(host)}:{port}/"
 
 
 def check_bind(host: str, token: str | None) -> None:

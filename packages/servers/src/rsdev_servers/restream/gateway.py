@@ -56,7 +56,7 @@ from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.stream import FrameTap
 from lib_common.net import ServerSettings, WsConnection
 from rsdev_servers.common.lifecycle import open_server
-from rsdev_servers.common.security import AccessPolicy
+from rsdev_servers.common.security import AccessPolicy, base_url
 from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
 from rsdev_servers.common.upstream import UpstreamPlan, UpstreamSources, build_manager
 from rsdev_servers.restream.http_api import HttpApi, dashboard_root
@@ -175,16 +175,6 @@ class UpstreamCallbacks:
 
 UpstreamFactory = Callable[["RestreamGateway"], GatewayUpstream]
 """Builds the gateway's upstream side from the gateway (its `callbacks`, `new_manager`)."""
-
-
-def base_url(host: str, port: int) -> str:
-    """The URL people open: wildcard binds are shown as 127.0.0.1."""
-    shown = host
-    if host in ("", "0.0.0.0", "::", "[::]"):
-        shown = "127.0.0.1"
-    elif ":" in host and not host.startswith("["):
-        shown = f"[{host}]"
-    return f"http://{shown}:{port}/"
 
 
 def _version() -> str:

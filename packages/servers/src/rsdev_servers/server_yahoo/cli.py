@@ -27,6 +27,7 @@ from loguru import logger
 
 from lib_common.logging import setup_logging_from_args
 from rsdev_servers.common.lifecycle import DEFAULT_GRACE, serve_until_stopped
+from rsdev_servers.common.security import shown_host
 from rsdev_servers.common.settings import EXIT_CONFIG, SettingsError
 from rsdev_servers.server_yahoo.settings import OPTIONS, YahooGatewaySettings, load_settings
 
@@ -91,15 +92,6 @@ def upstream_plan(settings: YahooGatewaySettings, stream_url: str, rest_url: str
         reconnect_max_delay=settings.reconnect_max_delay,
         heartbeat_interval=settings.upstream_heartbeat,
     )
-
-
-def shown_host(host: str) -> str:
-    """The host as a URL shows it: wildcard binds as 127.0.0.1, IPv6 in brackets."""
-    if host in ("", "0.0.0.0", "::", "[::]"):
-        return "127.0.0.1"
-    if ":" in host and not host.startswith("["):
-        return f"[{host}]"
-    return host
 
 
 def _announce(

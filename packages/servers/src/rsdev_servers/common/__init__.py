@@ -4,11 +4,14 @@ and the process lifecycle. Gateway-agnostic: nothing here knows a wire protocol.
 | module | owns |
 |---|---|
 | `settings` | option tables resolved flag > environment > config file > default; exit codes |
+| `options` | the option rows both gateways share, their load step and validation |
 | `parsers` | text → value converters (sizes like `64MiB`, seconds, ports, URLs, origins) |
 | `security` | bind rules, the auth token, the browser Origin check (`AccessPolicy`) |
 | `ratelimit` | per-client `TokenBucket` and `ErrorBudget` (sans-I/O) |
-| `sessions` | `SessionHub`: WebSocket clients on top of the dispatcher |
+| `sessions` | `SessionHub`: WebSocket clients on top of the dispatcher, the handshake gate |
+| `http` | `GatewayHttp`: 405, the token's 401, `/health`, `/metrics` |
 | `lifecycle` | signals, bounded shutdown, listening errors, `serve_until_stopped` |
+| `lazy` | `lazy_exports`: a package's names imported on first use |
 | `upstream` | `build_manager`: stream client + REST poller (+ CNN poller) + upstream manager |
 
 Names are imported on first use, so that a command line that fails its settings check
@@ -17,10 +20,13 @@ exits before the engine (and its dependencies) are even loaded.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rsdev_servers.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from rsdev_servers.common.http import GatewayHttp, HealthAndMetrics, denial_response
+    from rsdev_servers.common.lazy import lazy_exports
     from rsdev_servers.common.lifecycle import (
         DEFAULT_GRACE,
         BindError,
@@ -30,11 +36,18 @@ if TYPE_CHECKING:
         run_async,
         serve_until_stopped,
     )
+    from rsdev_servers.common.options import (
+        SHARED_OPTIONS,
+        check_gateway_settings,
+        load_gateway_options,
+        shared_option,
+    )
     from rsdev_servers.common.parsers import (
         parse_bytes,
         parse_count,
         parse_origin,
         parse_port,
+        parse_positive_seconds,
         parse_seconds,
         parse_url,
     )
@@ -43,9 +56,11 @@ if TYPE_CHECKING:
         MIN_TOKEN_LENGTH,
         AccessPolicy,
         Denial,
+        base_url,
         check_bind,
         is_loopback_host,
         own_origins,
+        shown_host,
     )
     from rsdev_servers.common.sessions import (
         CLOSE_FULL,
@@ -79,6 +94,14 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "http": ("GatewayHttp", "HealthAndMetrics", "denial_response"),
+    "lazy": ("lazy_exports",),
+    "options": (
+        "SHARED_OPTIONS",
+        "check_gateway_settings",
+        "load_gateway_options",
+        "shared_option",
+    ),
     "lifecycle": (
         "DEFAULT_GRACE",
         "BindError",
@@ -93,6 +116,7 @@ _WHERE = {
         "parse_count",
         "parse_origin",
         "parse_port",
+        "parse_positive_seconds",
         "parse_seconds",
         "parse_url",
     ),
@@ -102,8 +126,10 @@ _WHERE = {
         "AccessPolicy",
         "Denial",
         "check_bind",
+        "base_url",
         "is_loopback_host",
         "own_origins",
+        "shown_host",
     ),
     "sessions": (
         "CLOSE_FULL",
@@ -139,7 +165,6 @@ _WHERE = {
         "is_loopback_url",
     ),
 }
-_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "CLOSE_FULL",
@@ -150,6 +175,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_OK",
     "MIN_TOKEN_LENGTH",
+    "SHARED_OPTIONS",
     "AccessPolicy",
     "BindError",
     "ClientLimits",
@@ -157,6 +183,8 @@ __all__ = [
     "Denial",
     "ErrorBudget",
     "GatewayArgumentParser",
+    "GatewayHttp",
+    "HealthAndMetrics",
     "Option",
     "Resolved",
     "SessionHandler",
@@ -168,32 +196,34 @@ __all__ = [
     "UpstreamPlan",
     "UpstreamSources",
     "add_options",
+    "base_url",
     "build_manager",
     "build_sources",
     "check_bind",
+    "check_gateway_settings",
+    "denial_response",
     "describe_bind_error",
     "is_loopback_host",
     "is_loopback_url",
+    "lazy_exports",
     "load_config_section",
+    "load_gateway_options",
     "open_server",
     "own_origins",
     "parse_bytes",
     "parse_count",
     "parse_origin",
     "parse_port",
+    "parse_positive_seconds",
     "parse_seconds",
     "parse_session_query",
     "parse_url",
     "resolve_options",
     "run_async",
     "serve_until_stopped",
+    "shared_option",
+    "shown_host",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)

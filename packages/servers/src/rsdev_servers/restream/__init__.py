@@ -15,8 +15,9 @@ Names are imported on first use, so `restream --help` and a bad command line sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rsdev_servers.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from rsdev_servers.restream.cli import main
@@ -40,7 +41,6 @@ _WHERE = {
     "protocol": ("Ping", "ProtocolError", "Subscribe", "Unsubscribe", "parse_request"),
     "settings": ("RestreamSettings", "load_settings"),
 }
-_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "HttpApi",
@@ -58,10 +58,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)

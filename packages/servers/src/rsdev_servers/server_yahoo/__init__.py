@@ -18,8 +18,9 @@ Names are imported on first use, so `server-yahoo --help` and a bad command line
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rsdev_servers.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from rsdev_servers.server_yahoo.cli import main
@@ -59,7 +60,6 @@ _WHERE = {
     "settings": ("ENV_PREFIX", "YahooGatewaySettings", "build_parser", "load_settings"),
     "topics": ("FormatTopics",),
 }
-_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "BAD_CONTROL",
@@ -85,10 +85,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)

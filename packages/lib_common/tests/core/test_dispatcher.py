@@ -339,18 +339,20 @@ def test_a_burst_the_transport_absorbs_is_not_held_against_the_client() -> None:
     assert h.dispatcher.guard.total == 0
 
 
-def test_lagging_client_evicted_in_a_flush_is_not_sent_its_pending_backlog() -> None:
-    """A client whose transport lags is judged before its write: evicted, it gets only the
-    final frame, and its backlog is dropped rather than copied into the transport."""
+def test_lagging_client_evicted_in_a_flush_is_aborted_without_its_backlog() -> None:
+    """A client whose transport lags is judged before its write; evicted, its pending
+    frames are dropped, not copied, and it is aborted at once: a final frame would wait
+    behind the backlog, which would stay allocated until the close handshake timed out."""
     h = Harness(guard=MemoryGuard[str](client_cap=100_500))
     sink = h.connect("a", "AAPL", drains=False)
     sink.buffered = 100_000  # the peer stopped reading
     for _ in range(10):
         h.dispatcher.publish_quote(quote())
-    h.dispatcher.flush()
-    assert len(sink.writes) == 1
-    assert payload(sink.writes[0][0])["type"] == "error"
-    assert h.dispatcher.stats().dropped_frames == 10
+    assert ["a"] == [v.client for v in h.dispatcher.flush().evicted]
+    assert [] == sink.writes
+    assert sink.aborted
+    assert sink.close_args is None
+    assert 10 == h.dispatcher.stats().dropped_frames
 
 
 def test_a_burst_over_the_budget_evicts_only_the_client_that_does_not_read() -> None:
@@ -367,7 +369,7 @@ def test_a_burst_over_the_budget_evicts_only_the_client_that_does_not_read() -> 
     result = h.dispatcher.flush()
     assert ["stuck"] == [v.client for v in result.evicted]
     assert 1200 == len(reader.frames)
-    assert [1] == [len(batch) for batch in stuck.writes]  # the final frame only
+    assert ([], True) == (stuck.writes, stuck.aborted)
     assert 0 == guard.total
 
 

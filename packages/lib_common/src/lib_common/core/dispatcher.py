@@ -28,7 +28,9 @@ backlog is dropped, not copied into its transport first). When a client passes i
 or the total passes the budget, the victims get one final error frame
 (`{"type":"error","code":"slow_consumer",…}`, restream's protocol; `final_frames` sets
 another frame per reason, or none: a Yahoo-protocol client could not read that JSON) and
-a close:
+a close — unless a victim's transport still holds more than `lag_threshold` bytes: that
+one is aborted at once (its peer sees 1006), since a final frame would wait behind the
+backlog until the close handshake timed out, with the backlog's memory held meanwhile:
 
 - `1008` (policy violation), reason `"slow consumer"`: the client itself exceeded the
   per-client cap (it reads too slowly for its subscriptions).
@@ -441,7 +443,13 @@ class Dispatcher(Generic[ClientT]):
         outbox.dirty.pop(victim.client, None)
         self.guard.record_eviction(victim)
         sink = outbox.sink
-        if not sink.closed:
+        if sink.closed:
+            pass
+        elif sink.buffered_bytes() > self._lag_threshold:
+            # Far behind: a final frame would queue behind the backlog and the close
+            # handshake wait out its timeout, the backlog held all along. Free it now.
+            sink.abort()
+        else:
             code, reason, _ = _CLOSE[victim.reason]
             try:
                 final = self._final_frames.get(victim.reason)

@@ -14,10 +14,13 @@
   turning a failure to listen into `BindError` with one clear line.
 - `serve_until_stopped(run, app=…)`: the whole process around a gateway: signals, the
   watchdog, and the exit code (0 clean stop, 1 failure, 2 bad setting, 3 cannot listen).
+- `run_console_script(app, load, options, run)`: a gateway's `main`: settings (a bad one
+  is one line and exit 2), logging, then `serve_until_stopped`.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import importlib.util
@@ -26,20 +29,23 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio.abc import TaskStatus
 from loguru import logger
 
+from lib_common.logging import setup_logging_from_args
 from lib_common.net import HttpHandler, Server, ServerSettings, WsHandler, not_found, serve
 from rsdev_servers.common.settings import (
     EXIT_BIND,
     EXIT_CONFIG,
     EXIT_ERROR,
     EXIT_OK,
+    Option,
+    Resolved,
     SettingsError,
 )
 
@@ -50,10 +56,12 @@ __all__ = [
     "describe_bind_error",
     "open_server",
     "run_async",
+    "run_console_script",
     "serve_until_stopped",
 ]
 
 DEFAULT_GRACE = 5.0
+SettingsT = TypeVar("SettingsT")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DUPLICATE_WINDOW = 1.0  # seconds within which a repeated stop signal is the same stop
 
@@ -220,3 +228,33 @@ def serve_until_stopped(
         return EXIT_OK
 
     return run_async(main)
+
+
+def run_console_script(
+    app: str,
+    *,
+    load: Callable[[], tuple[SettingsT, argparse.Namespace, Resolved]],
+    options: Sequence[Option],
+    run: Callable[[SettingsT, anyio.Event], Awaitable[None]],
+    grace: float = DEFAULT_GRACE,
+) -> int:
+    """A gateway's `main`: `load()` the settings, set up logging, serve; the exit code.
+
+    A bad setting or logging option is one line on stderr and `EXIT_CONFIG`; the rest is
+    `serve_until_stopped`.
+    """
+    try:
+        settings, args, resolved = load()
+    except SettingsError as exc:
+        sys.stderr.write(f"{app}: error: {exc}\n")
+        return EXIT_CONFIG
+    try:
+        handle = setup_logging_from_args(app, args)
+    except (ValueError, OSError) as exc:
+        sys.stderr.write(f"{app}: error: logging: {exc}\n")
+        return EXIT_CONFIG
+    try:
+        logger.debug("settings: {}", resolved.describe(options))
+        return serve_until_stopped(lambda stop: run(settings, stop), app=app, grace=grace)
+    finally:
+        handle.close()

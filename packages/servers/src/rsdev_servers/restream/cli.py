@@ -25,9 +25,7 @@ from typing import Final
 import anyio
 from loguru import logger
 
-from lib_common.logging import setup_logging_from_args
-from rsdev_servers.common.lifecycle import DEFAULT_GRACE, serve_until_stopped
-from rsdev_servers.common.settings import EXIT_CONFIG, SettingsError
+from rsdev_servers.common.lifecycle import run_console_script
 from rsdev_servers.restream.settings import OPTIONS, RestreamSettings, load_settings
 
 __all__ = ["DEMO_RATE", "main"]
@@ -115,20 +113,6 @@ async def _run(settings: RestreamSettings, stop: anyio.Event) -> None:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run restream; returns the exit code (see the module docstring)."""
-    try:
-        settings, args, resolved = load_settings(argv, environ)
-    except SettingsError as exc:
-        sys.stderr.write(f"restream: error: {exc}\n")
-        return EXIT_CONFIG
-    try:
-        handle = setup_logging_from_args("restream", args)
-    except (ValueError, OSError) as exc:
-        sys.stderr.write(f"restream: error: logging: {exc}\n")
-        return EXIT_CONFIG
-    try:
-        logger.debug("settings: {}", resolved.describe(OPTIONS))
-        return serve_until_stopped(
-            lambda stop: _run(settings, stop), app="restream", grace=DEFAULT_GRACE
-        )
-    finally:
-        handle.close()
+    return run_console_script(
+        "restream", load=lambda: load_settings(argv, environ), options=OPTIONS, run=_run
+    )

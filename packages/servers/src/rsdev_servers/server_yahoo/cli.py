@@ -23,12 +23,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 import anyio
-from loguru import logger
 
-from lib_common.logging import setup_logging_from_args
-from rsdev_servers.common.lifecycle import DEFAULT_GRACE, serve_until_stopped
+from rsdev_servers.common.lifecycle import run_console_script
 from rsdev_servers.common.security import shown_host
-from rsdev_servers.common.settings import EXIT_CONFIG, SettingsError
 from rsdev_servers.server_yahoo.settings import OPTIONS, YahooGatewaySettings, load_settings
 
 if TYPE_CHECKING:
@@ -42,23 +39,9 @@ DEMO_RATE: Final = 20.0  # simulator quotes per second across the subscribed sym
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run server-yahoo; returns the exit code (see the module docstring)."""
-    try:
-        settings, args, resolved = load_settings(argv, environ)
-    except SettingsError as exc:
-        sys.stderr.write(f"server-yahoo: error: {exc}\n")
-        return EXIT_CONFIG
-    try:
-        handle = setup_logging_from_args("server-yahoo", args)
-    except (ValueError, OSError) as exc:
-        sys.stderr.write(f"server-yahoo: error: logging: {exc}\n")
-        return EXIT_CONFIG
-    try:
-        logger.debug("settings: {}", resolved.describe(OPTIONS))
-        return serve_until_stopped(
-            lambda stop: _run(settings, stop), app="server-yahoo", grace=DEFAULT_GRACE
-        )
-    finally:
-        handle.close()
+    return run_console_script(
+        "server-yahoo", load=lambda: load_settings(argv, environ), options=OPTIONS, run=_run
+    )
 
 
 async def _run(settings: YahooGatewaySettings, stop: anyio.Event) -> None:

@@ -11,6 +11,7 @@ and the process lifecycle. Gateway-agnostic: nothing here knows a wire protocol.
 | `sessions` | `SessionHub`: WebSocket clients on top of the dispatcher, the handshake gate |
 | `http` | `GatewayHttp`: 405, the token's 401, `/health`, `/metrics` |
 | `lifecycle` | signals, bounded shutdown, listening errors, `serve_until_stopped` |
+| `serving` | `serve_gateway`: listen, run the upstream, serve, stop in order |
 | `lazy` | `lazy_exports`: a package's names imported on first use |
 | `upstream` | `build_manager`: stream client + REST poller (+ CNN poller) + upstream manager |
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
         own_origins,
         shown_host,
     )
+    from rsdev_servers.common.serving import CLOSE_GOING_AWAY, serve_gateway
     from rsdev_servers.common.sessions import (
         CLOSE_FULL,
         CLOSE_POLICY,
@@ -131,6 +133,7 @@ _WHERE = {
         "own_origins",
         "shown_host",
     ),
+    "serving": ("CLOSE_GOING_AWAY", "serve_gateway"),
     "sessions": (
         "CLOSE_FULL",
         "CLOSE_POLICY",
@@ -168,6 +171,7 @@ _WHERE = {
 
 __all__ = [
     "CLOSE_FULL",
+    "CLOSE_GOING_AWAY",
     "CLOSE_POLICY",
     "DEFAULT_GRACE",
     "EXIT_BIND",
@@ -220,6 +224,7 @@ __all__ = [
     "parse_url",
     "resolve_options",
     "run_async",
+    "serve_gateway",
     "serve_until_stopped",
     "shared_option",
     "shown_host",

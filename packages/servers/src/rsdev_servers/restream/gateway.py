@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Final, Protocol
@@ -54,9 +53,9 @@ from lib_common.ingestors.cnn import FearGreed
 from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettings
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.ingestors.yahoo.stream import FrameTap
-from lib_common.net import ServerSettings, WsConnection
-from rsdev_servers.common.lifecycle import open_server
+from lib_common.net import WsConnection
 from rsdev_servers.common.security import AccessPolicy, base_url
+from rsdev_servers.common.serving import CLOSE_GOING_AWAY, serve_gateway
 from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
 from rsdev_servers.common.upstream import UpstreamPlan, UpstreamSources, build_manager
 from rsdev_servers.restream.http_api import HttpApi, dashboard_root
@@ -92,12 +91,7 @@ __all__ = [
     "base_url",
 ]
 
-CLOSE_GOING_AWAY: Final = 1001
 WS_PATH: Final = "/ws"
-PING_INTERVAL: Final = 30.0  # server keepalive: a client silent to pings for 30 s is gone
-CLOSE_TIMEOUT: Final = 2.0
-SHUTDOWN_TIMEOUT: Final = 2.0
-INBOUND_QUEUE: Final = 16  # client messages buffered before reading pauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,41 +285,24 @@ class RestreamGateway:
     async def run(self, *, stop: anyio.Event, announce: Callable[[str], Any]) -> None:
         """Listen, start the upstreams, announce the URL, serve until `stop` is set."""
         settings = self.settings
-        net = ServerSettings(
+        async with serve_gateway(
+            app="restream",
+            host=settings.host,
+            port=settings.port,
+            ws_path=WS_PATH,
             max_frame=settings.max_frame_bytes,
-            max_queue=INBOUND_QUEUE,
-            ws_paths=frozenset({WS_PATH}),
-            origins=self.policy.handshake_origins(),
-            ws_gate=self.hub.handshake_gate("restream"),
-            ping_interval=PING_INTERVAL,
-            close_timeout=CLOSE_TIMEOUT,
-            shutdown_timeout=SHUTDOWN_TIMEOUT,
-        )
-        async with AsyncExitStack() as stack:
-            server = await open_server(
-                stack,
-                settings.host,
-                settings.port,
-                http_handler=HttpApi(self, self.policy, dashboard=dashboard_root()),
-                ws_handler=self._serve_client,
-                settings=net,
-            )
+            hub=self.hub,
+            http_handler=HttpApi(self, self.policy, dashboard=dashboard_root()),
+            ws_handler=self._serve_client,
+            upstream=self.manager.run,
+        ) as server:
             self.port = server.port
-            self.policy.listening_on(settings.host, server.port)
-            tg = await stack.enter_async_context(anyio.create_task_group())
-            await tg.start(self.manager.run)
-            tg.start_soon(self.hub.run_drain_ticks)
             url = base_url(settings.host, server.port)
             logger.info(
                 "restream listening: dashboard {} feed {}ws", url, url.replace("http", "ws", 1)
             )
             announce(url)
             await stop.wait()
-            logger.info("restream stopping: closing {} clients", len(self.hub.sessions))
-            self.hub.close_all(CLOSE_GOING_AWAY, "server shutting down")
-            await server.shutdown(CLOSE_GOING_AWAY, "server shutting down")
-            tg.cancel_scope.cancel()  # the manager closes the upstream connections
-        logger.info("restream stopped")
 
     async def _serve_client(self, conn: WsConnection) -> None:
         await self.hub.serve(conn, self)

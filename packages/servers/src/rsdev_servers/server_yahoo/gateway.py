@@ -21,7 +21,6 @@ set, then writes what is queued, closes clients with 1001, stops the upstream an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
 from typing import Any, Final
 
 import anyio
@@ -33,9 +32,9 @@ from lib_common.core.calendar import MarketCalendar
 from lib_common.core.clock import SYSTEM_CLOCK, Clock
 from lib_common.core.upstream_manager import ManagerSettings, UpstreamStatus
 from lib_common.ingestors.yahoo.quote import Quote
-from lib_common.net import Server, ServerSettings, WsConnection
-from rsdev_servers.common.lifecycle import open_server
+from lib_common.net import Server, WsConnection
 from rsdev_servers.common.security import AccessPolicy
+from rsdev_servers.common.serving import serve_gateway
 from rsdev_servers.common.sessions import ClientLimits, SessionHub
 from rsdev_servers.common.upstream import UpstreamPlan, build_manager
 from rsdev_servers.server_yahoo.fanout import QuoteFanout
@@ -48,11 +47,6 @@ from rsdev_servers.server_yahoo.topics import FormatTopics
 __all__ = ["YahooGateway"]
 
 WS_PATH: Final = "/"  # Yahoo's streamer path; `?version=2` picks the format
-CLOSE_GOING_AWAY: Final = 1001
-PING_INTERVAL: Final = 30.0  # keepalive: a client that answers no ping for 30 s is gone
-CLOSE_TIMEOUT: Final = 2.0
-SHUTDOWN_TIMEOUT: Final = 2.0
-INBOUND_QUEUE: Final = 16  # client messages buffered before reading pauses
 
 
 class YahooGateway:
@@ -126,41 +120,23 @@ class YahooGateway:
         to listen raises `BindError` (one line) before `task_status.started`.
         """
         settings = self.settings
-        net = ServerSettings(
+        async with serve_gateway(
+            app="server-yahoo",
+            host=settings.host,
+            port=settings.port,
+            ws_path=WS_PATH,
             max_frame=settings.max_frame_bytes,
-            max_queue=INBOUND_QUEUE,
-            ws_paths=frozenset({WS_PATH}),
-            origins=self.policy.handshake_origins(),
-            ws_gate=self.hub.handshake_gate("server-yahoo"),
-            ping_interval=PING_INTERVAL,
-            close_timeout=CLOSE_TIMEOUT,
-            shutdown_timeout=SHUTDOWN_TIMEOUT,
-        )
-        async with AsyncExitStack() as stack:
-            server = await open_server(
-                stack,
-                settings.host,
-                settings.port,
-                http_handler=self.http,
-                ws_handler=self._serve_client,
-                settings=net,
-            )
+            hub=self.hub,
+            http_handler=self.http,
+            ws_handler=self._serve_client,
+            upstream=self.manager.run,
+        ) as server:
             self.server = server
-            self.policy.listening_on(settings.host, server.port)
-            tg = await stack.enter_async_context(anyio.create_task_group())
-            await tg.start(self.manager.run)
-            tg.start_soon(self.hub.run_drain_ticks)
             logger.info("server-yahoo listening on {}:{}", settings.host, server.port)
             if announce is not None:
                 announce(server)
             task_status.started(server)
             await stop.wait()
-            logger.info("server-yahoo stopping: closing {} clients", len(self.hub.sessions))
-            # Clients first (queued frames written, then 1001), then the upstream.
-            self.hub.close_all(CLOSE_GOING_AWAY, "server shutting down")
-            await server.shutdown(CLOSE_GOING_AWAY, "server shutting down")
-            tg.cancel_scope.cancel()
-        logger.info("server-yahoo stopped")
 
     async def _serve_client(self, conn: WsConnection) -> None:
         await self.hub.serve(conn, self.handler)

@@ -4,7 +4,8 @@ A gateway's option table picks rows from here with `shared_option(name, **change
 (changes: a gateway-specific default or help text) and adds its own. `load_gateway_options`
 is the common part of every gateway's `load_settings`: parse the command line, find the
 config file, resolve flag > environment > config file > default, refuse upstream URLs next
-to `--demo`. `check_gateway_settings` is the validation both settings classes run.
+to `--demo`. `GatewaySettings` holds the values both gateways have and validates them
+(`check_gateway_settings`); each gateway's settings class adds its own fields.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -39,12 +40,19 @@ __all__ = [
     "NET",
     "SHARED_OPTIONS",
     "UPSTREAM",
+    "YAHOO_REST_URL",
+    "YAHOO_STREAM_URL",
+    "GatewaySettings",
     "check_gateway_settings",
     "load_gateway_options",
     "shared_option",
 ]
 
 _MiB: Final = 1024 * 1024
+# Yahoo's own addresses (the ingestors' defaults, spelled here so that `--help` does not
+# import the engine). Only defaults: tests and demos point every upstream at a simulator.
+YAHOO_STREAM_URL: Final = "wss://streamer.finance.yahoo.com/?version=2"
+YAHOO_REST_URL: Final = "https://query1.finance.yahoo.com"
 NET, UPSTREAM, LIMITS = "listening and security", "upstream", "limits"
 
 SHARED_OPTIONS: Final[Mapping[str, Option]] = {
@@ -248,6 +256,41 @@ def load_gateway_options(
             flag = "--" + given[0].replace("_", "-")
             raise SettingsError(f"--demo runs its own simulator; do not also set {flag}")
     return values, args, resolved
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GatewaySettings:
+    """The settings both gateways have, validated (the token never shows in `repr`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    auth_token: str | None = None
+    allow_origin: tuple[str, ...] = ()
+    demo: bool = False
+    upstream_ws: str = YAHOO_STREAM_URL
+    upstream_rest: str = YAHOO_REST_URL
+    linger: float = 30.0
+    inactivity_timeout: float = 30.0
+    grace: float = 5.0
+    hysteresis: float = 10.0
+    poll_interval: float = 10.0
+    memory_budget: int = 64 * _MiB
+    max_client_buffer: int = 8 * _MiB
+    max_clients: int = 5000
+    max_symbols_per_client: int = 200
+    max_upstream_symbols: int = 1000
+    max_ops_per_second: float = 20.0
+    max_frame_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        check_gateway_settings(self)
+
+    def __repr__(self) -> str:  # never show the token
+        token = "***" if self.auth_token else None
+        return (
+            f"{type(self).__name__}(host={self.host!r}, port={self.port}, auth_token={token}, "
+            f"demo={self.demo}, upstream_ws={self.upstream_ws!r}, …)"
+        )
 
 
 class _GatewayLimits(Protocol):

@@ -17,7 +17,9 @@ from typing import Final
 from lib_common.logging import add_logging_arguments
 from rsdev_servers.common.options import (
     UPSTREAM,
-    check_gateway_settings,
+    YAHOO_REST_URL,
+    YAHOO_STREAM_URL,
+    GatewaySettings,
     load_gateway_options,
     shared_option,
 )
@@ -44,8 +46,8 @@ __all__ = [
 
 ENV_PREFIX: Final = "RESTREAM_"
 DEFAULT_PORT: Final = 8765
-DEFAULT_UPSTREAM_WS: Final = "wss://streamer.finance.yahoo.com/?version=2"
-DEFAULT_UPSTREAM_REST: Final = "https://query1.finance.yahoo.com"
+DEFAULT_UPSTREAM_WS: Final = YAHOO_STREAM_URL
+DEFAULT_UPSTREAM_REST: Final = YAHOO_REST_URL
 DEFAULT_CNN_URL: Final = "https://production.dataviz.cnn.io"
 _CNN_GRAPHDATA: Final = "/index/fearandgreed/graphdata"
 
@@ -174,30 +176,12 @@ def _speed(text: str) -> float:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class RestreamSettings:
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class RestreamSettings(GatewaySettings):
     """Everything restream needs to start, validated."""
 
-    host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    auth_token: str | None = None
-    allow_origin: tuple[str, ...] = ()
-    demo: bool = False
-    upstream_ws: str = DEFAULT_UPSTREAM_WS
-    upstream_rest: str = DEFAULT_UPSTREAM_REST
     cnn_url: str = DEFAULT_CNN_URL
-    linger: float = 30.0
-    inactivity_timeout: float = 30.0
-    grace: float = 5.0
-    hysteresis: float = 10.0
-    poll_interval: float = 10.0
-    memory_budget: int = 64 * _MiB
-    max_client_buffer: int = 8 * _MiB
-    max_clients: int = 5000
-    max_symbols_per_client: int = 200
-    max_upstream_symbols: int = 1000
-    max_ops_per_second: float = 20.0
-    max_frame_bytes: int = 64 * 1024
     record: str | None = None
     replay: str | None = None
     speed: float = 1.0
@@ -205,18 +189,11 @@ class RestreamSettings:
     cluster_name: str = "rsdev"
     cluster_ttl: float = 5.0
 
-    def __post_init__(self) -> None:
-        check_gateway_settings(self)
-
     @property
     def cnn_base_url(self) -> str:
         """The CNN base URL (a full graphdata URL is cut back to its base)."""
         url = self.cnn_url.rstrip("/")
         return url.removesuffix(_CNN_GRAPHDATA) if url.endswith(_CNN_GRAPHDATA) else url
-
-    def __repr__(self) -> str:  # never show the token
-        token = "***" if self.auth_token else None
-        return f"RestreamSettings(host={self.host!r}, port={self.port}, auth_token={token}, …)"
 
 
 def build_parser() -> GatewayArgumentParser:

@@ -17,7 +17,9 @@ from lib_common.logging import add_logging_arguments
 from rsdev_servers.common.options import (
     LIMITS,
     UPSTREAM,
-    check_gateway_settings,
+    YAHOO_REST_URL,
+    YAHOO_STREAM_URL,
+    GatewaySettings,
     load_gateway_options,
     shared_option,
 )
@@ -39,10 +41,8 @@ __all__ = [
 ENV_PREFIX: Final = "SERVER_YAHOO_"
 CONFIG_SECTION: Final = "server_yahoo"
 DEFAULT_PORT: Final = 8766
-# Yahoo's own addresses (the same as the ingestors' defaults, spelled here so that
-# `--help` does not import the engine).
-DEFAULT_UPSTREAM_WS: Final = "wss://streamer.finance.yahoo.com/?version=2"
-DEFAULT_UPSTREAM_REST: Final = "https://query1.finance.yahoo.com"
+DEFAULT_UPSTREAM_WS: Final = YAHOO_STREAM_URL
+DEFAULT_UPSTREAM_REST: Final = YAHOO_REST_URL
 _MiB: Final = 1024 * 1024
 _UPSTREAM_URLS: Final = ("upstream_ws", "upstream_rest")
 
@@ -129,42 +129,14 @@ OPTIONS: Final[tuple[Option, ...]] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class YahooGatewaySettings:
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class YahooGatewaySettings(GatewaySettings):
     """Everything server-yahoo needs to start, validated."""
 
-    host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    auth_token: str | None = None
-    allow_origin: tuple[str, ...] = ()
-    demo: bool = False
-    upstream_ws: str = DEFAULT_UPSTREAM_WS
-    upstream_rest: str = DEFAULT_UPSTREAM_REST
-    linger: float = 30.0
-    inactivity_timeout: float = 30.0
-    grace: float = 5.0
-    hysteresis: float = 10.0
-    poll_interval: float = 10.0
     reconnect_max_delay: float = 30.0
     upstream_heartbeat: float = 15.0
-    memory_budget: int = 64 * _MiB
-    max_client_buffer: int = 8 * _MiB
-    max_clients: int = 5000
-    max_symbols_per_client: int = 200
-    max_upstream_symbols: int = 1000
-    max_ops_per_second: float = 20.0
     max_errors: int = 50
-    max_frame_bytes: int = 64 * 1024
-
-    def __post_init__(self) -> None:
-        check_gateway_settings(self)
-
-    def __repr__(self) -> str:  # never show the token
-        token = "***" if self.auth_token else None
-        return (
-            f"YahooGatewaySettings(host={self.host!r}, port={self.port}, auth_token={token}, "
-            f"demo={self.demo}, upstream_ws={self.upstream_ws!r}, …)"
-        )
 
 
 def build_parser() -> GatewayArgumentParser:

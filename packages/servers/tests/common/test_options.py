@@ -73,3 +73,21 @@ def test_check_gateway_settings() -> None:
         check_gateway_settings(_Settings("0.0.0.0", None, 10, 10))
     with pytest.raises(SettingsError, match="--max-client-buffer"):
         check_gateway_settings(_Settings("127.0.0.1", None, 10, 11))
+
+
+def test_gateway_settings_build_the_engine_knobs() -> None:
+    """Manager settings and client limits come from the shared fields; burst is twice the
+    rate; a cluster leader's per-node client limit and a gateway's extra limits apply."""
+    from rsdev_servers.common.options import GatewaySettings
+
+    settings = GatewaySettings(linger=1.5, max_symbols_per_client=7, max_ops_per_second=3.0)
+    manager = settings.manager_settings()
+    assert (1.5, 7, 1000) == (manager.linger, manager.client_limit, manager.global_limit)
+    assert 99 == settings.manager_settings(client_limit=99).client_limit
+    limits = settings.client_limits(max_errors=5)
+    assert (3.0, 6.0, 5, 5000) == (
+        limits.ops_per_second,
+        limits.burst,
+        limits.max_errors,
+        limits.max_clients,
+    )

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from rsdev_servers.common.parsers import (
     parse_bytes,
@@ -34,6 +34,10 @@ from rsdev_servers.common.settings import (
     load_config_section,
     resolve_options,
 )
+
+if TYPE_CHECKING:
+    from lib_common.core.upstream_manager import ManagerSettings
+    from rsdev_servers.common.sessions import ClientLimits
 
 __all__ = [
     "LIMITS",
@@ -284,6 +288,30 @@ class GatewaySettings:
 
     def __post_init__(self) -> None:
         check_gateway_settings(self)
+
+    def manager_settings(self, client_limit: int | None = None) -> ManagerSettings:
+        """The upstream manager's knobs (`client_limit`: symbols per client, if not ours)."""
+        # Imported here: `--help` and a bad command line must not load the engine.
+        from lib_common.core.upstream_manager import ManagerSettings
+
+        return ManagerSettings(
+            linger=self.linger,
+            client_limit=client_limit or self.max_symbols_per_client,
+            global_limit=self.max_upstream_symbols,
+            grace=self.grace,
+            hysteresis=self.hysteresis,
+        )
+
+    def client_limits(self, **changes: Any) -> ClientLimits:
+        """What one client may do (burst: twice the rate), with a gateway's `changes`."""
+        from rsdev_servers.common.sessions import ClientLimits
+
+        return ClientLimits(
+            ops_per_second=self.max_ops_per_second,
+            burst=max(1.0, 2 * self.max_ops_per_second),
+            max_clients=self.max_clients,
+            **changes,
+        )
 
     def __repr__(self) -> str:  # never show the token
         token = "***" if self.auth_token else None

@@ -48,7 +48,7 @@ from lib_common.core import (
     wall_clock_us,
 )
 from lib_common.core.calendar import US_MARKETS, MarketCalendar
-from lib_common.core.upstream_manager import ManagerSettings, UpstreamManager, UpstreamStatus
+from lib_common.core.upstream_manager import UpstreamManager, UpstreamStatus
 from lib_common.ingestors.cnn import FearGreed
 from lib_common.ingestors.cnn import ScheduleSettings as FearGreedScheduleSettings
 from lib_common.ingestors.yahoo.quote import Quote
@@ -56,7 +56,7 @@ from lib_common.ingestors.yahoo.stream import FrameTap
 from lib_common.net import WsConnection
 from rsdev_servers.common.security import AccessPolicy, base_url
 from rsdev_servers.common.serving import CLOSE_GOING_AWAY, serve_gateway
-from rsdev_servers.common.sessions import ClientLimits, ClientSession, SessionHub
+from rsdev_servers.common.sessions import ClientSession, SessionHub
 from rsdev_servers.common.upstream import UpstreamPlan, UpstreamSources, build_manager
 from rsdev_servers.restream.http_api import HttpApi, dashboard_root
 from rsdev_servers.restream.messages import (
@@ -226,11 +226,7 @@ class RestreamGateway:
         self.hub = SessionHub(
             self.dispatcher,
             self.policy,
-            limits=ClientLimits(
-                ops_per_second=settings.max_ops_per_second,
-                burst=max(1.0, 2 * settings.max_ops_per_second),
-                max_clients=settings.max_clients,
-            ),
+            limits=settings.client_limits(),
             error_frame=self._error_frame,
         )
         self.metrics = RestreamMetrics(self._metrics_snapshot)
@@ -267,13 +263,7 @@ class RestreamGateway:
             upstream = upstreams
         return build_manager(
             upstream,
-            ManagerSettings(
-                linger=settings.linger,
-                client_limit=client_limit or settings.max_symbols_per_client,
-                global_limit=settings.max_upstream_symbols,
-                grace=settings.grace,
-                hysteresis=settings.hysteresis,
-            ),
+            settings.manager_settings(client_limit),
             on_quote=on_quote,
             on_status=on_status,
             on_indicator=on_indicator,

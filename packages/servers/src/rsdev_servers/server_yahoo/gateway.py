@@ -30,12 +30,12 @@ from loguru import logger
 from lib_common.core import Dispatcher, MemoryGuard, UpstreamMode, Victim
 from lib_common.core.calendar import MarketCalendar
 from lib_common.core.clock import SYSTEM_CLOCK, Clock
-from lib_common.core.upstream_manager import ManagerSettings, UpstreamStatus
+from lib_common.core.upstream_manager import UpstreamStatus
 from lib_common.ingestors.yahoo.quote import Quote
 from lib_common.net import Server, WsConnection
 from rsdev_servers.common.security import AccessPolicy
 from rsdev_servers.common.serving import serve_gateway
-from rsdev_servers.common.sessions import ClientLimits, SessionHub
+from rsdev_servers.common.sessions import SessionHub
 from rsdev_servers.common.upstream import UpstreamPlan, build_manager
 from rsdev_servers.server_yahoo.fanout import QuoteFanout
 from rsdev_servers.server_yahoo.handler import YahooSessionHandler
@@ -74,13 +74,7 @@ class YahooGateway:
         self.fanout = QuoteFanout(self.dispatcher, self.topics)
         self.manager = build_manager(
             upstream,
-            ManagerSettings(
-                linger=settings.linger,
-                client_limit=settings.max_symbols_per_client,
-                global_limit=settings.max_upstream_symbols,
-                grace=settings.grace,
-                hysteresis=settings.hysteresis,
-            ),
+            settings.manager_settings(),
             on_quote=self._quote,
             on_status=self._status,
             calendar=calendar,
@@ -90,12 +84,7 @@ class YahooGateway:
         self.hub = SessionHub(
             self.dispatcher,
             self.policy,
-            limits=ClientLimits(
-                ops_per_second=settings.max_ops_per_second,
-                burst=max(1.0, 2 * settings.max_ops_per_second),
-                max_errors=settings.max_errors,
-                max_clients=settings.max_clients,
-            ),
+            limits=settings.client_limits(max_errors=settings.max_errors),
             clock=clock.monotonic,
         )
         self.handler = YahooSessionHandler(

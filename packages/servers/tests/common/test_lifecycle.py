@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import platform
 import signal
 import socket
 import threading
@@ -17,6 +18,7 @@ from rsdev_servers.common.lifecycle import (
     Shutdown,
     describe_bind_error,
     open_server,
+    return_large_buffers_to_the_os,
     serve_until_stopped,
 )
 from rsdev_servers.common.settings import (
@@ -134,3 +136,9 @@ def test_serve_until_stopped_clean_stop_on_sigterm() -> None:
 
     assert serve_until_stopped(run, app="gw", grace=5) == EXIT_OK
     assert seen == [True]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_large_buffers_are_set_to_return_to_the_os_on_glibc() -> None:
+    """On glibc the fixed mmap threshold is accepted, so freed client buffers are unmapped."""
+    assert True is return_large_buffers_to_the_os()

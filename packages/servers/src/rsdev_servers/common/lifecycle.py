@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import errno
 import importlib.util
 import os
@@ -55,6 +56,7 @@ __all__ = [
     "Shutdown",
     "describe_bind_error",
     "open_server",
+    "return_large_buffers_to_the_os",
     "run_async",
     "run_console_script",
     "serve_until_stopped",
@@ -230,6 +232,26 @@ def serve_until_stopped(
     return run_async(main)
 
 
+# glibc's mallopt(M_MMAP_THRESHOLD, …): allocations above it get their own mapping.
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def return_large_buffers_to_the_os() -> bool:
+    """Serve large allocations (client write buffers) from their own memory mappings.
+
+    glibc's default threshold adapts upwards, so the megabytes a slow client's buffer held
+    stay in the heap after the memory guard evicts it and RSS stays at its peak. With a
+    fixed 128 KiB threshold they are unmapped on free and the budget bounds RSS, not just
+    the guard's count. A no-op (False) where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES))
+    except (OSError, AttributeError):
+        return False
+
+
 def run_console_script(
     app: str,
     *,
@@ -255,6 +277,7 @@ def run_console_script(
         return EXIT_CONFIG
     try:
         logger.debug("settings: {}", resolved.describe(options))
+        return_large_buffers_to_the_os()
         return serve_until_stopped(lambda stop: run(settings, stop), app=app, grace=grace)
     finally:
         handle.close()

@@ -12,8 +12,10 @@ gateway); pings are answered; a close or a reset ends the client.
 
 Commands: `connect` {host, port, path, lat_key, clients: [[cid, [symbols], slow], …]};
 `window` {t0_ms, t1_ms, stall}: reset the tallies, count quotes with t0 ≤ time < t1, and
-with `stall` make the slow clients stop reading at t0 (a storm); `progress`; `report`;
-`quit`.
+with `stall` make the slow clients stop reading at t0 (a storm); `resume`: the stalled
+clients read again (to learn whether the server dropped them: a dropped client finds the
+close frame or the end of the stream behind the data the kernel still held for it);
+`progress`; `report`; `quit`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import json
 import os
 import select
 import socket
-import struct
 import sys
 import time
 from collections import Counter
@@ -34,7 +35,6 @@ from fanout_lib.wsparse import Tally, client_frame, handshake_request, scan_fram
 _KEY = b"ZmFub3V0IGJlbmNoIGtleQ=="  # any 16 bytes, base64: the server only echoes its hash
 _OP_TEXT, _OP_CLOSE, _OP_PING, _OP_PONG = 0x1, 0x8, 0x9, 0xA
 _SLOW_RCVBUF = 4096  # a stalled reader's kernel buffer stays small: the server holds the rest
-_TCP_ESTABLISHED = 1  # include/net/tcp_states.h
 _BUFFER = 64 * 1024  # per client; frames here are < 1 KiB
 _CONNECT_TIMEOUT = 20.0
 _TICK = 0.05  # the loop wakes at least this often to run the stall timer
@@ -110,20 +110,6 @@ class BenchClient:
         with contextlib.suppress(OSError):  # a control reply that does not fit is dropped
             self.sock.send(data)
 
-    def dropped_by_server(self) -> bool:
-        """True when the kernel says the server ended this connection (FIN or RST).
-
-        A client that does not read never sees the close frame, so ask TCP_INFO
-        (tcpi_state, the first byte of struct tcp_info) instead of the stream.
-        """
-        if self.lost:
-            return True
-        try:
-            info = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
-        except OSError:
-            return True
-        return bool(struct.unpack_from("B", info)[0] != _TCP_ESTABLISHED)
-
 
 class Worker:
     """This process's clients, its epoll loop and its commands."""
@@ -180,13 +166,23 @@ class Worker:
                 self.poll.unregister(client.sock.fileno())
                 self.stalled.add(client.cid)
 
+    def resume(self) -> dict[str, Any]:
+        """The stalled clients read again (they stay out of the latency figures)."""
+        for client in self.clients:
+            if client.cid in self.stalled and not client.lost:
+                self.poll.register(client.sock.fileno(), select.EPOLLIN)
+        return {"ok": True}
+
     def progress(self) -> dict[str, Any]:
-        """Window quotes received so far by the clients still reading, and how many of
-        those clients have not yet read a quote from after the window (they may miss some)."""
+        """Window quotes received so far by the clients still reading; how many of those
+        have not yet read a quote from after the window (they may miss some); how many
+        resumed stalled clients are neither dropped nor caught up."""
         reading = [c for c in self.clients if c.cid not in self.stalled and not c.lost]
+        stalled = [c for c in self.clients if c.cid in self.stalled]
         return {
             "in_window": sum(c.tally.in_window for c in reading),
             "behind": sum(1 for c in reading if not c.tally.after),
+            "stalled_pending": sum(1 for c in stalled if not c.lost and not c.tally.after),
         }
 
     def report(self) -> dict[str, Any]:
@@ -209,7 +205,7 @@ class Worker:
             "searched": sum(c.tally.searched for c in self.clients),
             "closed": {c.cid: c.close_code for c in self.clients if c.lost},
             "stalled": sorted(self.stalled),
-            "dropped": sorted(c.cid for c in self.clients if c.dropped_by_server()),
+            "dropped": sorted(c.cid for c in self.clients if c.lost),
             "hist": {str(k): v for k, v in hist.items()},
             "n": n,
             "max_us": worst,
@@ -224,6 +220,8 @@ class Worker:
             return self.window(cmd)
         if name == "progress":
             return self.progress()
+        if name == "resume":
+            return self.resume()
         if name == "report":
             return self.report()
         if name == "quit":

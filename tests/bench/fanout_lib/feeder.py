@@ -179,7 +179,7 @@ async def main() -> None:
             {
                 "yahoo_ws": f"ws://{base}/?version=2",
                 "json_ws": f"ws://{base}/json",
-                "rest": sim.base_url,
+                "rest": sim.rest_url,
                 "cnn": sim.base_url,
             }
         )

@@ -21,8 +21,9 @@ import asyncio
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ class WindowResult:
     rss_peak: int  # highest VmRSS sampled during the window
     hwm: int  # VmHWM at t1
     slow_dropped: int = 0  # stalled clients whose connection the server ended
+    slow_close_codes: dict[str, int] = field(default_factory=dict)  # code → dropped clients
     slow_received: int = 0
 
     @property
@@ -110,6 +112,7 @@ class WindowResult:
             "rss_start_mb": round(self.rss_start / 2**20, 1),
             "rss_peak_window_mb": round(self.rss_peak / 2**20, 1),
             "slow_dropped": self.slow_dropped,
+            "slow_close_codes": self.slow_close_codes,
             "slow_received": self.slow_received,
         }
 
@@ -276,11 +279,25 @@ class GatewayRun:
             if not (stall and self.plans[cid].slow)
         )
         drain_s = await self._drain(t1_ms / 1000, want)
+        if stall:
+            await self._resume_stalled()
         reports = await asyncio.gather(*(c.request({"cmd": "report"}, 60) for c in self.workers))
         r = self._result(rate, duration, feed, reports, g0, g1, rss_peak, o0, o1)
         r.cpu_wait_s = q1 - q0
         r.drain_s = drain_s
         return r
+
+    async def _resume_stalled(self, limit_s: float = 20.0) -> None:
+        """Let the stalled clients read again until each is dropped or caught up."""
+        await asyncio.gather(*(c.request({"cmd": "resume"}, 10) for c in self.workers))
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            answers = await asyncio.gather(
+                *(c.request({"cmd": "progress"}, 30) for c in self.workers)
+            )
+            if not any(a["stalled_pending"] for a in answers):
+                return
+            await asyncio.sleep(0.5)
 
     async def _drain(self, t1: float, want: int) -> float:
         """Wait for the window's late deliveries; seconds waited after t1."""
@@ -319,11 +336,14 @@ class GatewayRun:
             stalled.update(report["stalled"])
             dropped.update(report["dropped"])
         lost = extra = disconnected = exp_total = slow_received = slow_dropped = got_total = 0
+        codes: Counter[str] = Counter()
         for plan in self.plans:
             got = received.get(plan.cid, 0)
             if plan.cid in stalled:
                 slow_received += got
-                slow_dropped += plan.cid in dropped
+                if plan.cid in dropped:
+                    slow_dropped += 1
+                    codes[str(closed.get(plan.cid) or "no close frame")] += 1
                 continue
             want = expected[plan.cid]
             exp_total += want
@@ -359,6 +379,7 @@ class GatewayRun:
             rss_peak=rss_peak,
             hwm=g1.hwm,
             slow_dropped=slow_dropped,
+            slow_close_codes=dict(codes),
             slow_received=slow_received,
         )
 

@@ -155,6 +155,11 @@ def saturation_json(
     return {"workload": dict(workload), "mode": "saturate", "gateways": gateways}
 
 
+def _dropped(r: WindowResult) -> str:
+    codes = ", ".join(f"{n}× {code}" for code, n in sorted(r.slow_close_codes.items()))
+    return f"{r.slow_dropped:,} ({codes})" if codes else f"{r.slow_dropped:,}"
+
+
 def _growth(calm: WindowResult, storm: WindowResult) -> float:
     return (storm.rss_peak - storm.rss_start) / 2**20
 
@@ -176,7 +181,7 @@ def storm_table(
             f"| {name} | {_f(calm.p99_ms)} | {_f(storm.p99_ms)} "
             f"| {_ratio(storm.p99_ms, calm.p99_ms)} "
             f"| {storm.lost:,} | {storm.rss_start / 2**20:,.1f} | {storm.rss_peak / 2**20:,.1f} "
-            f"| {_growth(calm, storm):,.1f} | {storm.slow_dropped:,} |"
+            f"| {_growth(calm, storm):,.1f} | {_dropped(storm)} |"
         )
     if budget_mb is not None:
         lines.append("")

@@ -40,8 +40,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-class RestreamProcess:
-    """A restream subprocess listening on a free loopback port."""
+class GatewayProcess:
+    """A gateway subprocess on a free loopback port: reads its startup output (with a
+    deadline), keeps its stderr in a file, and stops it with SIGTERM (kill as a last resort).
+    """
+
+    name = "gateway"
+    module = ""
 
     def __init__(
         self,
@@ -49,45 +54,51 @@ class RestreamProcess:
         log_path: Path,
         *,
         env: dict[str, str] | None = None,
+        stop_timeout: float = STOP_TIMEOUT,
     ) -> None:
-        self.args = [sys.executable, "-m", "rsdev_servers.restream", "--port", "0", *args]
+        self.args = [sys.executable, "-m", self.module, "--port", "0", *args]
         self.log_path = log_path
+        self.stop_timeout = stop_timeout
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
             self.args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env=env if env is not None else clean_env(),
+            env=env if env is not None else self.default_env(),
         )
-        self.url = self._read_url()
-        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.startup_output = self._read_startup_output()
+
+    def default_env(self) -> dict[str, str]:
+        return clean_env()
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def _read_url(self) -> str:
+    def _read_startup_output(self) -> str:
+        """Stdout up to its first line end (a banner may be several lines in one read)."""
         assert self.proc.stdout is not None
         selector = selectors.DefaultSelector()
         selector.register(self.proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         line = b""
-        while not line.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                self.stop()
-                raise AssertionError(f"restream printed no URL in time:\n{self.logs()}")
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-            if not chunk:
-                code = self.proc.wait(STOP_TIMEOUT)
-                raise AssertionError(f"restream exited {code} before listening:\n{self.logs()}")
-            line += chunk
-        selector.close()
-        url = line.decode().strip()
-        assert url.startswith("http://127.0.0.1:"), url
-        return url
+        try:
+            while not line.endswith(b"\n"):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    self.stop()
+                    raise AssertionError(f"{self.name} printed no URL in time:\n{self.logs()}")
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    code = self.proc.wait(self.stop_timeout)
+                    raise AssertionError(
+                        f"{self.name} exited {code} before listening:\n{self.logs()}"
+                    )
+                line += chunk
+        finally:
+            selector.close()
+        return line.decode()
 
     def logs(self) -> str:
         if not self._log.closed:
@@ -98,17 +109,18 @@ class RestreamProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
 
-    def wait(self, timeout: float = STOP_TIMEOUT) -> int:
-        return self.proc.wait(timeout)
+    def wait(self, timeout: float | None = None) -> int:
+        return self.proc.wait(self.stop_timeout if timeout is None else timeout)
 
     def stop(self) -> int | None:
+        """SIGTERM, wait (kill after the stop timeout); the exit code."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(STOP_TIMEOUT)
+                self.proc.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
+                self.proc.wait(self.stop_timeout)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._log.close()
@@ -120,6 +132,22 @@ class RestreamProcess:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
         raise AssertionError("no VmRSS")
+
+
+class RestreamProcess(GatewayProcess):
+    """A restream subprocess; it prints its base URL as the one stdout line."""
+
+    name = "restream"
+    module = "rsdev_servers.restream"
+
+    def __init__(
+        self, args: Sequence[str], log_path: Path, *, env: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(args, log_path, env=env)
+        self.url = self.startup_output.strip()
+        assert self.url.startswith("http://127.0.0.1:"), self.url
+        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
 
 
 @pytest.fixture

@@ -16,10 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import selectors
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -41,7 +37,8 @@ from rsdev_servers.server_yahoo.cli import upstream_plan
 from rsdev_servers.server_yahoo.gateway import YahooGateway
 from rsdev_servers.server_yahoo.settings import YahooGatewaySettings
 
-STARTUP_TIMEOUT = 20.0  # imports on a loaded 2-core machine
+from ..conftest import GatewayProcess
+
 STOP_TIMEOUT = 8.0
 FIRST_LINE = "server-yahoo listening on http://"
 
@@ -67,76 +64,25 @@ def upstream_args(sim: Simulator) -> tuple[str, ...]:
     return ("--upstream-ws", sim.ws_url, "--upstream-rest", sim.rest_url)
 
 
-class YahooProcess:
-    """A server-yahoo subprocess listening on a free loopback port."""
+class YahooProcess(GatewayProcess):
+    """A server-yahoo subprocess; its banner starts with `FIRST_LINE` + host:port."""
+
+    name = "server-yahoo"
+    module = "rsdev_servers.server_yahoo"
 
     def __init__(
         self, args: Sequence[str], log_path: Path, *, env: dict[str, str] | None = None
     ) -> None:
-        self.args = [sys.executable, "-m", "rsdev_servers.server_yahoo", "--port", "0", *args]
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            self.args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=env if env is not None else clean_env(),
-        )
-        self.banner = self._read_banner()
+        super().__init__(args, log_path, env=env, stop_timeout=STOP_TIMEOUT)
+        self.banner = self.startup_output
+        assert self.banner.startswith(FIRST_LINE + "127.0.0.1:"), self.banner
         self.base_url = self.banner.splitlines()[0].removeprefix("server-yahoo listening on ")
         self.port = int(self.base_url.rsplit(":", 1)[1])
         self.ws_url = f"ws://127.0.0.1:{self.port}/?version=2"
         self.legacy_ws_url = f"ws://127.0.0.1:{self.port}/"
 
-    def _read_banner(self) -> str:
-        assert self.proc.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        text = b""
-        try:
-            while FIRST_LINE.encode() not in text or not text.endswith(b"\n"):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    self.stop()
-                    raise AssertionError(f"server-yahoo printed no URL in time:\n{self.logs()}")
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    code = self.proc.wait(STOP_TIMEOUT)
-                    raise AssertionError(f"server-yahoo exited {code} early:\n{self.logs()}")
-                text += chunk
-        finally:
-            selector.close()
-        banner = text.decode()
-        assert banner.startswith(FIRST_LINE + "127.0.0.1:"), banner
-        return banner
-
-    def logs(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")[-20000:]
-
-    def terminate(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout: float = STOP_TIMEOUT) -> int:
-        return self.proc.wait(timeout)
-
-    def stop(self) -> int | None:
-        """SIGTERM, wait (kill after STOP_TIMEOUT); the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._log.close()
-        return self.proc.returncode
+    def default_env(self) -> dict[str, str]:
+        return clean_env()
 
     async def get(self, path: str) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:

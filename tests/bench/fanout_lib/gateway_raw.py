@@ -48,8 +48,7 @@ class RawClient(asyncio.Protocol):
         self.held: set[bytes] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None

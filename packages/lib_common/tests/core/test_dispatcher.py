@@ -365,7 +365,8 @@ def test_a_burst_over_the_budget_evicts_only_the_client_that_does_not_read() -> 
     stuck.buffered = 70_000  # over the 64 KiB lag threshold
     for price in range(1200):
         h.dispatcher.publish_quote(quote(price=float(price)))
-    assert guard.usage("reader") > guard.low_water  # judged on pending, it would go too
+    queued = sum(map(len, h.dispatcher._clients["reader"].frames))
+    assert queued > guard.low_water  # judged on what is queued, it would go too
     result = h.dispatcher.flush()
     assert ["stuck"] == [v.client for v in result.evicted]
     assert 1200 == len(reader.frames)
@@ -394,19 +395,36 @@ def test_closed_sinks_are_skipped_and_broken_sinks_removed() -> None:
     assert h.dispatcher.stats().write_errors == 1
 
 
-def test_guard_follows_enqueue_and_drain() -> None:
-    """Enqueued bytes count as pending; after a write they are the transport's figure."""
-    guard = MemoryGuard[str]()
+def test_guard_follows_flush_and_drain() -> None:
+    """A written frame counts as the transport's figure; a lagging client's backlog held
+    back by a flush counts as pending; a drain releases both."""
+    guard = MemoryGuard[str](budget=10**9, client_cap=10**9)
     h = Harness(guard=guard)
     sink = h.connect("a", "AAPL", drains=False)
     h.dispatcher.publish_quote(quote())
     size = len(h.dispatcher._clients["a"].frames[0])
-    assert size == guard.usage("a")
     h.dispatcher.flush()
     assert size == guard.usage("a") == sink.buffered
+    sink.buffered = 100_000  # past the lag threshold: the next frames wait
+    h.dispatcher.publish_quote(quote())
+    h.dispatcher.publish_quote(quote())
+    h.dispatcher.flush()  # judged, then written (not conflating)
+    assert 100_000 + 2 * size == sink.buffered == guard.usage("a")
     sink.buffered = 0
     h.dispatcher.notify_drained("a")
-    assert guard.total == 0
+    assert 0 == guard.total
+
+
+def test_a_lagging_clients_backlog_counts_against_its_cap() -> None:
+    """The frames queued for a lagging client count towards its cap before they are
+    written: past the cap it is evicted with them unwritten."""
+    h = Harness(guard=MemoryGuard[str](budget=10**9, client_cap=100_000 + 5_000))
+    sink = h.connect("a", "AAPL", drains=False)
+    sink.buffered = 100_000
+    for price in range(100):  # ~100 bytes each: past the cap only with the backlog
+        h.dispatcher.publish_quote(quote(price=float(price)))
+    assert ["a"] == [v.client for v in h.dispatcher.flush().evicted]
+    assert [] == sink.writes
 
 
 def test_remove_client_forgets_pending_frames_and_bytes() -> None:

@@ -11,7 +11,7 @@ def guard_with(*clients: tuple[str, Priority, int], **kwargs: int) -> MemoryGuar
     guard = MemoryGuard[str](**kwargs)
     for name, priority, buffered in clients:
         guard.add_client(name, priority)
-        guard.add_pending(name, buffered)
+        guard.set_pending(name, buffered)
     return guard
 
 
@@ -20,9 +20,9 @@ def test_accounting_tracks_pending_transport_and_peak() -> None:
     guard = MemoryGuard[str](budget=1000)
     guard.add_client("a")
     guard.add_client("b", Priority.HIGH)
-    guard.add_pending("a", 300)
-    guard.add_pending("b", 100)
-    guard.add_pending("a", -300)  # written to the transport...
+    guard.set_pending("a", 300)
+    guard.set_pending("b", 100)
+    guard.set_pending("a", 0)  # written to the transport...
     guard.set_transport("a", 250)  # ...which sent 50 of it at once
     assert guard.usage("a") == 250
     assert guard.total == 350
@@ -36,7 +36,7 @@ def test_over_budget_is_strictly_above_the_budget() -> None:
     """Exactly at the budget is fine; one byte more is over."""
     guard = guard_with(("a", Priority.NORMAL, 100), budget=100)
     assert not guard.over_budget()
-    guard.add_pending("a", 1)
+    guard.set_pending("a", 101)
     assert guard.over_budget()
 
 
@@ -61,7 +61,7 @@ def test_pressure_evicts_low_priority_then_most_lagging_until_low_water() -> Non
         low_water=600,
         client_cap=1000,
     )
-    guard.add_pending("low-small", 1)  # total 1051 > 1000
+    guard.set_pending("low-small", 51)  # total 1051 > 1000
     victims = guard.pick_victims()
     # 1051 - 200 (low-big) - 51 (low-small) = 800 > 600 → next: normal-big → 500 ≤ 600.
     assert [v.client for v in victims] == ["low-big", "low-small", "normal-big"]

@@ -125,12 +125,15 @@ class ScriptedStream:
 
     `add` answers like Yahoo: the first `add` "connects" shard 0 (a `Connected` event) and
     every added symbol gets a snapshot quote, unless `silent` is set. The test injects
-    anything else with `event()` and `send()`.
+    anything else with `event()` and `send()`. Quotes reach the manager's sink from this
+    stream's own task, as the real client's come from a socket callback: never from inside
+    the manager's call to `add`.
     """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._quote_tx, self.quotes = anyio.create_memory_object_stream[Quote](1000)
+        self._sink: Callable[[Quote], None] | None = None
+        self._quote_tx, self._quotes = anyio.create_memory_object_stream[Quote](1000)
         self._status_tx, self.status = anyio.create_memory_object_stream[StreamStatus](1000)
         self.symbols: set[str] = set()
         self.calls: list[tuple[str, tuple[str, ...]]] = []
@@ -167,10 +170,15 @@ class ScriptedStream:
     def send(self, q: Quote) -> None:
         self._quote_tx.send_nowait(q)
 
+    def deliver_quotes_to(self, on_quote: Callable[[Quote], None]) -> None:
+        self._sink = on_quote
+
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        assert self._sink is not None, "the manager attaches its sink before run"
         task_status.started()
         try:
-            await anyio.sleep_forever()
+            async for q in self._quotes:
+                self._sink(q)
         finally:
             self._quote_tx.close()
             self._status_tx.close()

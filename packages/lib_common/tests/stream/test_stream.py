@@ -497,3 +497,58 @@ def test_default_url_is_yahoo_and_configs_are_checked() -> None:
         StreamConfig(url="ws://127.0.0.1/", max_symbols_per_connection=0)
     with pytest.raises(ValueError):
         StreamConfig(url="ws://127.0.0.1/", inactivity_timeout=-1)
+
+
+# -- direct delivery (deliver_quotes_to) -------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_direct_delivery_hands_every_wanted_quote_to_the_sink_in_order() -> None:
+    """With a sink attached, quotes reach it (in each symbol's order) and the
+    `quotes` stream stays empty; unwanted and garbage frames are counted, not delivered."""
+    count = 2_000
+    async with run_simulator(SimConfig(rate=5_000)) as sim:
+        client = YahooStreamClient(fast_config(sim.ws_url), symbols=SYMBOLS)
+        taken: list[Quote] = []
+        client.deliver_quotes_to(taken.append)
+        async with client:
+            await eventually(lambda: {q.symbol for q in taken} == set(SYMBOLS))
+            sim.inject(Fault("garbage", count=count, variant="mixed"))
+            await eventually(lambda: sim.stats()["frames"]["garbage"] == count, 100 * UNIT)
+            sim.inject(Fault("stall"))
+            frames = sim.stats()["frames"]
+            await eventually(lambda: client.stats().frames == frames["valid"] + count)
+            stats = client.stats()
+            with pytest.raises(anyio.WouldBlock):
+                client.quotes.receive_nowait()
+    assert stats.quotes == len(taken)
+    assert stats.decode_errors_total > 0
+    assert {q.symbol for q in taken} == set(SYMBOLS)
+    for symbol in SYMBOLS:  # the upstream's own times never go backwards
+        times = [q.ts_upstream for q in taken if q.symbol == symbol]
+        assert times == sorted(times)
+
+
+@pytest.mark.anyio
+async def test_a_failing_sink_stops_the_client_with_its_error() -> None:
+    """What the sink raises is not swallowed by the socket's callback: `run` fails with it."""
+
+    def broken(quote: Quote) -> None:
+        raise ValueError(f"consumer bug on {quote.symbol}")
+
+    async with run_simulator(SimConfig(rate=300)) as sim:
+        client = YahooStreamClient(fast_config(sim.ws_url), symbols=SYMBOLS)
+        client.deliver_quotes_to(broken)
+        with anyio.fail_after(DEADLINE), pytest.raises(BaseExceptionGroup) as failed:
+            await client.run()
+    assert failed.group_contains(ValueError, match="consumer bug on ")
+
+
+@pytest.mark.anyio
+async def test_the_sink_must_be_attached_before_the_client_runs() -> None:
+    """Attaching a sink to a running client is refused: quotes already went to `quotes`."""
+    async with run_simulator(SimConfig(rate=0)) as sim:
+        client = YahooStreamClient(fast_config(sim.ws_url))
+        async with client:
+            with pytest.raises(RuntimeError, match="before the client runs"):
+                client.deliver_quotes_to(lambda quote: None)

@@ -19,12 +19,13 @@ Per client:
 - **Priority.** `Priority.HIGH` clients are written first in each flush, and are the
   last evicted (see `MemoryGuard`).
 
-Memory guard: every enqueue adds to the client's pending bytes; after a write the
-pending bytes move to the transport's figure as the sink reports it. Each flush writes
-the clients whose transport keeps up (at most `lag_threshold` bytes unsent) first and
-only then asks the guard, so a burst that a reader's socket takes at once is never held
-against it; clients whose transport lags are judged before their write (a victim's
-backlog is dropped, not copied into its transport first). When a client passes its cap,
+Memory guard: the books are kept per flush, not per enqueue (the fan-out loop only
+appends a shared `bytes` to a list: a queued frame costs a pointer until it is written).
+Each flush writes the clients whose transport keeps up (at most `lag_threshold` bytes
+unsent) first and then reports their transports' figures, so a burst that a reader's
+socket takes at once is never held against it; clients whose transport lags have their
+pending bytes and transport figure reported and are judged before their write (a
+victim's backlog is dropped, not copied into its transport first). When a client passes its cap,
 or the total passes the budget, the victims get one final error frame
 (`{"type":"error","code":"slow_consumer",…}`, restream's protocol; `final_frames` sets
 another frame per reason, or none: a Yahoo-protocol client could not read that JSON) and
@@ -135,17 +136,18 @@ class _Outbox(Generic[ClientT]):
     dirty: dict[ClientT, None]  # the dirty set of this client's priority
     frames: list[bytes] = field(default_factory=list)
     latest: dict[str | int, bytes] = field(default_factory=dict)
-    pending: int = 0
 
     def take(self) -> list[bytes]:
         batch = list(self.latest.values()) if self.conflate else self.frames
         self.frames = []
         self.latest = {}
-        self.pending = 0
         return batch
 
     def count(self) -> int:
         return len(self.latest) if self.conflate else len(self.frames)
+
+    def pending_bytes(self) -> int:
+        return sum(map(len, self.latest.values() if self.conflate else self.frames))
 
 
 class Dispatcher(Generic[ClientT]):
@@ -252,28 +254,20 @@ class Dispatcher(Generic[ClientT]):
 
     def publish(self, symbol: str, frame: bytes) -> int:
         """Queue `frame` (already built) for every subscriber of `symbol`, without awaiting."""
-        size = len(frame)
         delivered = 0
         clients = self._clients
-        add_pending = self.guard.add_pending
-        needs_enforce = False
-        # The hot loop: no per-client encode, copy or call beyond the guard's bookkeeping.
+        # The hot loop: per recipient one lookup, one append and one mark; no encode, copy
+        # or accounting (the flush does that once per client, not once per frame).
         for client in self._subs.subscribers(symbol):
             outbox = clients.get(client)
             if outbox is None:
                 continue
             if outbox.conflate:
-                delta = self._conflate(outbox, symbol, frame, size)
+                self._conflate(outbox, symbol, frame)
             else:
                 outbox.frames.append(frame)
-                delta = size
-            outbox.pending += delta
-            if add_pending(client, delta):
-                needs_enforce = True
             outbox.dirty[client] = None
             delivered += 1
-        if needs_enforce:
-            self._needs_enforce = True
         if delivered:
             self._deliveries += delivered
             self._schedule()
@@ -302,7 +296,7 @@ class Dispatcher(Generic[ClientT]):
         if outbox is None:
             return
         self.guard.set_transport(client, outbox.sink.buffered_bytes())
-        if outbox.pending:
+        if outbox.count():
             outbox.dirty[client] = None
             self._schedule()
 
@@ -334,13 +328,14 @@ class Dispatcher(Generic[ClientT]):
                 sink = outbox.sink
                 if sink.closed:
                     self._dropped += outbox.count()
-                    self.guard.add_pending(client, -outbox.pending)
+                    self.guard.set_pending(client, 0)
                     outbox.take()
                     continue
                 buffered = sink.buffered_bytes()
                 if buffered > self._lag_threshold:
-                    # Judged before its write, on the transport's current figure.
-                    if self.guard.set_transport(client, buffered):
+                    # Judged before its write, on its backlog and the transport's figure.
+                    over_pending = self.guard.set_pending(client, outbox.pending_bytes())
+                    if self.guard.set_transport(client, buffered) or over_pending:
                         self._needs_enforce = True
                     if outbox.conflate:
                         dirty[client] = None
@@ -371,7 +366,6 @@ class Dispatcher(Generic[ClientT]):
         """Hand the client's pending frames to its sink in one call; the frames written
         (0 when the sink broke: the client is then aborted and removed)."""
         sink = outbox.sink
-        written = outbox.pending
         batch = outbox.take()
         if not batch:
             return 0
@@ -384,34 +378,29 @@ class Dispatcher(Generic[ClientT]):
             self.remove_client(client)
             sink.abort()
             return 0
-        self._bytes_written += written
-        self.guard.add_pending(client, -written)
-        if self.guard.set_transport(client, sink.buffered_bytes()):
+        self._bytes_written += sum(map(len, batch))
+        guard = self.guard
+        guard.set_pending(client, 0)  # a lagging client's backlog was reported before
+        if guard.set_transport(client, sink.buffered_bytes()):
             self._needs_enforce = True
         return len(batch)
 
     def _enqueue(self, client: ClientT, outbox: _Outbox[ClientT], frame: bytes) -> None:
         """Queue a frame that belongs to no symbol (never conflated away)."""
-        size = len(frame)
         if outbox.conflate:
             self._control_key += 1
             outbox.latest[self._control_key] = frame
         else:
             outbox.frames.append(frame)
-        outbox.pending += size
         self._deliveries += 1
-        if self.guard.add_pending(client, size):
-            self._needs_enforce = True
         outbox.dirty[client] = None
 
-    def _conflate(self, outbox: _Outbox[ClientT], symbol: str, frame: bytes, size: int) -> int:
-        """Keep only the newest frame of `symbol`; returns the change in pending bytes."""
-        old = outbox.latest.get(symbol)
-        outbox.latest[symbol] = frame
-        if old is None:
-            return size
-        self._conflated += 1
-        return size - len(old)
+    def _conflate(self, outbox: _Outbox[ClientT], symbol: str, frame: bytes) -> None:
+        """Keep only the newest frame of `symbol`."""
+        latest = outbox.latest
+        if symbol in latest:
+            self._conflated += 1
+        latest[symbol] = frame
 
     def _schedule(self) -> None:
         if self._flush_scheduled:

@@ -2,8 +2,8 @@
 
 The event loop is single-threaded, so the "atomic" counter is a plain integer: the sum of
 each client's pending frames (queued by the dispatcher, not yet written) and its
-transport's write buffer (as the transport reports it). The dispatcher updates both
-parts on enqueue and after each write; this module only keeps the books and decides.
+transport's write buffer (as the transport reports it). The dispatcher reports both
+parts when it flushes; this module only keeps the books and decides.
 
 Eviction policy (`pick_victims`):
 
@@ -115,18 +115,17 @@ class MemoryGuard(Generic[ClientT]):
         self._total -= held
         return held
 
-    def add_pending(self, client: ClientT, delta: int) -> bool:
-        """Frames queued (+) or dropped/handed to the transport (−) for `client`.
+    def set_pending(self, client: ClientT, pending: int) -> bool:
+        """`client` now has `pending` bytes queued and not yet handed to its transport.
 
-        Returns True when the client is now over its cap or the total over the budget
-        (time to call `pick_victims`). On the fan-out hot path: kept to one lookup.
+        Returns True when the client is over its cap or the total over the budget.
         """
         account = self._accounts[client]
-        account.pending += delta
-        total = self._total = self._total + delta
+        total = self._total = self._total + pending - account.pending
+        account.pending = pending
         if total > self._peak:
             self._peak = total
-        return total > self.budget or account.pending + account.transport > self.client_cap
+        return total > self.budget or pending + account.transport > self.client_cap
 
     def set_transport(self, client: ClientT, buffered: int) -> bool:
         """The transport of `client` now reports `buffered` bytes not yet sent.

@@ -33,7 +33,6 @@ from typing import Any, Generic, Protocol, TypeVar
 import anyio
 import anyio.lowlevel
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream
 from loguru import logger
 
 from lib_common.core.calendar import US_MARKETS, MarketCalendar
@@ -88,8 +87,7 @@ _BOUNDARY_SLACK = 0.001  # wake just after a session boundary, never just before
 class StreamSource(Protocol):
     """The Yahoo stream client (`YahooStreamClient`) as the manager uses it."""
 
-    @property
-    def quotes(self) -> MemoryObjectReceiveStream[Quote]: ...
+    def deliver_quotes_to(self, on_quote: Callable[[Quote], None]) -> None: ...
 
     @property
     def status(self) -> AsyncIterable[StreamStatus]: ...
@@ -501,8 +499,9 @@ class UpstreamManager(Generic[ClientT]):
         self._started = True
         try:
             async with anyio.create_task_group() as tg:
+                # Quotes come straight from the socket's read callback: no queue, no task.
+                self._stream.deliver_quotes_to(self._stream_quote)
                 await tg.start(self._stream.run)
-                tg.start_soon(self._pump_quotes, name="upstream quotes")
                 tg.start_soon(self._pump_status, name="upstream status")
                 self._check_market(self._clock.monotonic())
                 self._emit_status("started")
@@ -666,23 +665,6 @@ class UpstreamManager(Generic[ClientT]):
             if other is not None and other < deadline:
                 deadline = other
         return deadline
-
-    async def _pump_quotes(self) -> None:
-        """The hot path: every stream quote, straight to `on_quote` (no further queue).
-
-        After each wake-up everything already buffered is drained without yielding: a
-        burst costs one event-loop round trip, not one per quote (about 25 times cheaper).
-        """
-        quotes = self._stream.quotes
-        take = self._stream_quote
-        async for quote in quotes:
-            take(quote)
-            while True:
-                try:
-                    quote = quotes.receive_nowait()
-                except (anyio.WouldBlock, anyio.EndOfStream):
-                    break
-                take(quote)
 
     def _stream_quote(self, quote: Quote) -> None:
         self._stream_in += 1

@@ -17,7 +17,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple, Unpack, cast
 
 import anyio
 import h11
@@ -90,12 +90,12 @@ class _Connection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport (uvloop's is not an `asyncio.Transport` subclass).
+        self._transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.remote = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
         if not self._server.register(self):
-            transport.abort()
+            self._transport.abort()
             return
         self._arm_idle()
 

@@ -21,9 +21,12 @@ upstream does:
 Frames are stamped (`clock_us`, µs) on receipt, before decoding. Quotes for wanted symbols
 go to `quotes`, a bounded stream with **backpressure**: when it is full the reader waits
 for the consumer (our own dispatcher, which must keep up) and stops reading the socket
-meanwhile; such waits are counted (`quote_waits`) and do not count as silence. Skips and
-decode errors are counted (errors are logged, rate-limited), never delivered. Status events
-go to `status`, bounded too, dropping the **oldest** event when nobody reads them.
+meanwhile; such waits are counted (`quote_waits`) and do not count as silence. Or, after
+`deliver_quotes_to(on_quote)`, they are handed to `on_quote` inside the socket's read
+callback (`stream_connection.py`): no queue and no task switch per frame, for a consumer
+that never blocks (the upstream manager feeding the dispatcher). Skips and decode errors
+are counted (errors are logged, rate-limited), never delivered. Status events go to
+`status`, bounded too, dropping the **oldest** event when nobody reads them.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from lib_common.ingestors.yahoo.backoff import Backoff, BackoffPolicy
 from lib_common.ingestors.yahoo.codec import DecodeError, Skip, decode_frame
 from lib_common.ingestors.yahoo.control import subscribe_message, unsubscribe_message
 from lib_common.ingestors.yahoo.quote import Quote
+from lib_common.ingestors.yahoo.stream_connection import DirectTextConnection
 from lib_common.ingestors.yahoo.stream_events import (
     Connected,
     Disconnected,
@@ -69,6 +73,7 @@ from lib_common.tls import TLSPolicy
 __all__ = [
     "DEFAULT_STREAM_URL",
     "FrameTap",
+    "QuoteSink",
     "StreamConfig",
     "TradingPredicate",
     "YahooStreamClient",
@@ -85,6 +90,10 @@ TradingPredicate = Callable[[str, datetime], bool]
 FrameTap = Callable[[int, str | bytes], None]
 """`on_frame(received_us, frame)`: every raw upstream frame with its receipt stamp, before
 decoding (garbage included). Called on the reader's hot path: it must not block or raise."""
+
+
+QuoteSink = Callable[[Quote], None]
+"""`on_quote(quote)`: takes one wanted quote on the reader's hot path; must not block."""
 
 
 def always_trading(symbol: str, now: datetime) -> bool:
@@ -174,7 +183,7 @@ class _Shard:
 class _Connection:
     """One open socket of a shard and what its tasks share."""
 
-    __slots__ = ("busy", "frames", "opened", "watchdog", "ws")
+    __slots__ = ("busy", "failure", "frames", "opened", "watchdog", "ws")
 
     def __init__(self, ws: ClientConnection, opened: float, watchdog: StallWatchdog) -> None:
         self.ws = ws
@@ -182,6 +191,7 @@ class _Connection:
         self.watchdog = watchdog
         self.frames = 0
         self.busy = False  # the reader is waiting for the consumer, not for the socket
+        self.failure: Exception | None = None  # raised by `on_quote` in a read callback
 
 
 class YahooStreamClient:
@@ -222,6 +232,7 @@ class YahooStreamClient:
         self._rng = rng
         self._sleep = sleep
         self._on_frame = on_frame
+        self._on_quote: QuoteSink | None = None
         self._quote_tx, self.quotes = anyio.create_memory_object_stream[Quote](config.quote_buffer)
         self._status_tx, self.status = anyio.create_memory_object_stream[StreamStatus](
             config.status_buffer
@@ -236,6 +247,14 @@ class YahooStreamClient:
         self._phase: Literal["new", "running", "done"] = "new"
         self._error_log = TokenBucket(config.decode_error_log_interval, burst=3)
         self._connect_kwargs = self._build_connect_kwargs()
+
+    def deliver_quotes_to(self, on_quote: QuoteSink) -> None:
+        """Hand every wanted quote to `on_quote` on the reader's hot path instead of
+        queueing it on `quotes` (which then stays empty). Call before `run`. What
+        `on_quote` raises stops the client, as an error of `run`."""
+        if self._phase != "new":
+            raise RuntimeError("deliver_quotes_to must be called before the client runs")
+        self._on_quote = on_quote
 
     # -- the wanted symbols --------------------------------------------------------------
 
@@ -376,13 +395,16 @@ class YahooStreamClient:
     async def _connect_and_serve(self, shard: _Shard) -> _Ending:
         url = self.config.url
         try:
-            ws = await connect(url, **self._connect_kwargs)
+            ws = await connect(url, create_connection=DirectTextConnection, **self._connect_kwargs)
         except (OSError, TimeoutError, WebSocketException) as exc:
             self._counters.connect_failures += 1
             return _Ending(f"connect failed: {_describe(exc)}")
         opened = self._monotonic()
         timeout = self.config.inactivity_timeout or math.inf
         conn = _Connection(ws, opened, StallWatchdog(timeout, opened))
+        if self._on_quote is not None:
+            assert isinstance(ws, DirectTextConnection)
+            ws.on_text = lambda text: self._take_direct(shard, conn, text)
         self._connections += 1
         self._counters.connects += 1
         symbols = len(self._plan.symbols_of(shard.id))
@@ -393,6 +415,8 @@ class YahooStreamClient:
             ending = await self._serve(shard, conn)
         finally:
             self._connections -= 1
+            if isinstance(ws, DirectTextConnection):
+                ws.on_text = None  # what still arrives while closing is discarded
             await self._close(ws, abort=ending.abort)
             shard.backoff.connection_ended(self._monotonic() - opened, conn.frames)
         # The upstream's close code, whoever started the close (None: no close frame came).
@@ -422,6 +446,8 @@ class YahooStreamClient:
             tg.start_soon(first_to_end, self._write)
             if self.config.inactivity_timeout > 0:
                 tg.start_soon(first_to_end, self._watch)
+        if conn.failure is not None:
+            raise conn.failure
         return endings[0]
 
     async def _close(self, ws: ClientConnection, *, abort: bool) -> None:
@@ -439,48 +465,74 @@ class YahooStreamClient:
     # -- the three parts of a connection -------------------------------------------------
 
     async def _read(self, shard: _Shard, conn: _Connection) -> _Ending:
-        """Stamp, decode and route every frame until the connection closes."""
-        clock_us = self._clock_us
-        monotonic = self._monotonic
-        counters = self._counters
-        plan = self._plan
+        """Stamp, decode and route every frame websockets queues, until the connection
+        closes (with a direct consumer: the frames that skip the direct path)."""
         quote_tx = self._quote_tx
-        watchdog = conn.watchdog
-        on_frame = self._on_frame
+        counters = self._counters
         async for message in conn.ws:
-            received = clock_us()
-            if on_frame is not None:
-                on_frame(received, message)
-            watchdog.activity(monotonic())
-            conn.frames += 1
-            counters.frames += 1
-            result = decode_frame(message, received)
-            if isinstance(result, Quote):
-                if result.symbol not in plan:
-                    counters.unwanted += 1
-                    continue
+            quote = self._accept(shard, conn, message)
+            if quote is None:
+                continue
+            if self._on_quote is not None:
+                self._take_quote(conn, quote)
+                continue
+            try:
+                quote_tx.send_nowait(quote)
+            except anyio.WouldBlock:
+                counters.quote_waits += 1
+                conn.busy = True
                 try:
-                    quote_tx.send_nowait(result)
-                except anyio.WouldBlock:
-                    counters.quote_waits += 1
-                    conn.busy = True
-                    try:
-                        await quote_tx.send(result)
-                    except anyio.BrokenResourceError:
-                        counters.unwanted += 1  # the consumer closed `quotes`
-                        continue
-                    finally:
-                        conn.busy = False
-                        watchdog.activity(monotonic())
+                    await quote_tx.send(quote)
                 except anyio.BrokenResourceError:
-                    counters.unwanted += 1
+                    counters.unwanted += 1  # the consumer closed `quotes`
                     continue
-                counters.quotes += 1
-            elif isinstance(result, Skip):
-                counters.skips[result.kind] += 1
-            else:
-                self._decode_error(shard, result)
+                finally:
+                    conn.busy = False
+                    conn.watchdog.activity(self._monotonic())
+            except anyio.BrokenResourceError:
+                counters.unwanted += 1
+                continue
+            counters.quotes += 1
         return _closed(conn.ws.close_exc)
+
+    def _accept(self, shard: _Shard, conn: _Connection, message: str | bytes) -> Quote | None:
+        """Stamp, count and decode one frame: the quote to deliver, if it is a wanted one."""
+        received = self._clock_us()
+        if self._on_frame is not None:
+            self._on_frame(received, message)
+        conn.watchdog.activity(self._monotonic())
+        conn.frames += 1
+        counters = self._counters
+        counters.frames += 1
+        result = decode_frame(message, received)
+        if isinstance(result, Quote):
+            if result.symbol in self._plan:
+                return result
+            counters.unwanted += 1
+        elif isinstance(result, Skip):
+            counters.skips[result.kind] += 1
+        else:
+            self._decode_error(shard, result)
+        return None
+
+    def _take_direct(self, shard: _Shard, conn: _Connection, message: str) -> None:
+        """A frame on the direct path (inside the socket's read callback)."""
+        if conn.failure is None:
+            quote = self._accept(shard, conn, message)
+            if quote is not None:
+                self._take_quote(conn, quote)
+
+    def _take_quote(self, conn: _Connection, quote: Quote) -> None:
+        assert self._on_quote is not None
+        try:
+            self._on_quote(quote)
+        except Exception as exc:
+            # Not raised here (the event loop would only log it and drop the socket):
+            # the reader raises it once the connection is down.
+            conn.failure = exc
+            conn.ws.transport.abort()
+            return
+        self._counters.quotes += 1
 
     async def _write(self, shard: _Shard, conn: _Connection) -> _Ending:
         """Send subscription diffs as the plan changes, and the periodic heartbeat."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from rsdev_servers.cluster.leader import Role
 from rsdev_servers.cluster.node import ClusterUpstream
+from rsdev_servers.common.loop_metrics import LoopHistogramFamily
 
 __all__ = ["register_cluster_metrics"]
 
@@ -81,10 +82,10 @@ class ClusterCollector(Collector):
 def register_cluster_metrics(node: ClusterUpstream, registry: CollectorRegistry) -> None:
     """Expose `node` on `registry` (restream's `RestreamMetrics.registry`)."""
     registry.register(ClusterCollector(node))
-    lag = Histogram(
+    lag = LoopHistogramFamily(
         "restream_cluster_bus_lag_seconds",
         "ts receive - ts_bus per bus message (leader publish to this node's reader).",
-        buckets=_LAG_BUCKETS,
-        registry=registry,
+        _LAG_BUCKETS,
     )
-    node.on_bus_lag = lag.observe
+    registry.register(lag)
+    node.on_bus_lag = lag.labels().observe

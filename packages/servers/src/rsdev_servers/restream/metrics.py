@@ -3,8 +3,9 @@
 Cheap by construction: the fan-out counters (deliveries, encodes, writes, evictions…) are
 kept as plain integers by the dispatcher, memory guard and session hub, and only read
 when `/metrics` is scraped (`GatewayCollector`). What is observed on the hot path is per
-*message*, never per delivery: one counter increment per quote in, and one histogram
-observation for each of the two latencies (upstream → library in, library in → out).
+*message*, never per delivery: one observation for each of the two latencies (upstream →
+library in, library in → out) in lock-free loop histograms (`common.loop_metrics`); the
+quotes-in counter is the first histogram's count.
 """
 
 from __future__ import annotations
@@ -12,19 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from lib_common.core import DispatcherStats, GuardStats
+from rsdev_servers.common.loop_metrics import LoopHistogram, LoopHistogramFamily
 
 __all__ = ["CONTENT_TYPE_LATEST", "GatewaySnapshot", "RestreamMetrics"]
 
@@ -136,12 +132,6 @@ class RestreamMetrics:
 
     def __init__(self, snapshot: Callable[[], GatewaySnapshot]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.quotes_in = Counter(
-            "restream_quotes_in",
-            "Quotes received from upstream, by source.",
-            ["source"],
-            registry=self.registry,
-        )
         self.indicators_in = Counter(
             "restream_indicators_in",
             "Indicator values received (Fear & Greed).",
@@ -154,22 +144,23 @@ class RestreamMetrics:
             ["mode"],
             registry=self.registry,
         )
-        self.upstream_to_in = Histogram(
+        self.upstream_to_in = LoopHistogramFamily(
             "restream_latency_upstream_to_in_seconds",
             "ts_library_in - ts_upstream per quote (includes upstream clock skew).",
-            ["source"],
-            buckets=_UPSTREAM_BUCKETS,
-            registry=self.registry,
+            _UPSTREAM_BUCKETS,
+            labels=["source"],
         )
-        self.in_to_out = Histogram(
+        self.in_to_out = LoopHistogramFamily(
             "restream_latency_in_to_out_seconds",
             "ts_library_out - ts_library_in per delivered quote (decode to transports).",
-            buckets=_INTERNAL_BUCKETS,
-            registry=self.registry,
+            _INTERNAL_BUCKETS,
         )
+        self.registry.register(self.upstream_to_in)
+        self.registry.register(self.in_to_out)
+        self.registry.register(_QuotesInCollector(self.upstream_to_in))
         # Pre-bound children: no label lookup per quote.
-        self._quotes_in = {s: self.quotes_in.labels(s) for s in ("stream", "poll")}
         self._upstream_to_in = {s: self.upstream_to_in.labels(s) for s in ("stream", "poll")}
+        self._in_to_out: LoopHistogram = self.in_to_out.labels()
         for mode in _MODES:
             self.status_changes.labels(mode)
         self.registry.register(GatewayCollector(snapshot))
@@ -178,17 +169,31 @@ class RestreamMetrics:
 
     def quote_in(self, source: str, ts_upstream: int, ts_library_in: int) -> None:
         """One quote arrived (called per message)."""
-        counter = self._quotes_in.get(source)
-        if counter is None:
-            counter = self._quotes_in[source] = self.quotes_in.labels(source)
-            self._upstream_to_in[source] = self.upstream_to_in.labels(source)
-        counter.inc()
-        self._upstream_to_in[source].observe(max(0, ts_library_in - ts_upstream) / 1e6)
+        histogram = self._upstream_to_in.get(source)
+        if histogram is None:
+            histogram = self._upstream_to_in[source] = self.upstream_to_in.labels(source)
+        histogram.observe(max(0, ts_library_in - ts_upstream) / 1e6)
 
     def quote_out(self, ts_library_in: int, ts_library_out: int) -> None:
         """One quote was framed for its subscribers (called per message, not per client)."""
-        self.in_to_out.observe(max(0, ts_library_out - ts_library_in) / 1e6)
+        self._in_to_out.observe(max(0, ts_library_out - ts_library_in) / 1e6)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+class _QuotesInCollector(Collector):
+    """`restream_quotes_in_total{source}`: the count of the upstream-latency histogram,
+    which observes every quote in exactly once."""
+
+    def __init__(self, upstream_to_in: LoopHistogramFamily) -> None:
+        self._histograms = upstream_to_in
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "restream_quotes_in", "Quotes received from upstream, by source.", labels=["source"]
+        )
+        for source in ("stream", "poll"):
+            family.add_metric([source], self._histograms.labels(source).count)
+        yield family

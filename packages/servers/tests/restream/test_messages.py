@@ -88,3 +88,26 @@ def test_indicator() -> None:
     assert message["ts_upstream"] == 1_767_323_045_600_000
     assert (message["ts_library_in"], message["ts_library_out"]) == (10, 11)
     assert "previous_1_week" not in message
+
+
+def test_every_message_is_the_stdlib_compact_encoding() -> None:
+    """Bytes are exactly `json.dumps(…, separators=(",", ":"), ensure_ascii=False)`."""
+    value = FearGreed(
+        score=float("nan"),  # becomes null
+        rating=Rating.GREED,
+        timestamp=datetime(2026, 1, 2, tzinfo=UTC),
+        previous_close=1e-05,  # a float json spells 1e-05 (orjson: 0.00001)
+        components={"momentum": FearGreedComponent("momentum", 3e-07, "fear", None)},
+    )
+    payloads = [
+        encode_ack("subscribed", ["NESN.SW", "^GSPC"], 3),
+        encode_pong(None, 5),
+        encode_pong("réq", 2**64),  # an id past orjson's 64-bit ints
+        encode_error("bad_json", "unexpected « here »", "x", detail="line\n2"),
+        *(payload for _, payload in encode_rejections([Rejection("a b", "bad", "bad")], 1)),
+        encode_status("polling", "regular", 7, reason="stall", upstream="down"),
+        encode_indicator(value, ts_library_in=10, ts_library_out=11),
+    ]
+    for payload in payloads:
+        reference = json.dumps(json.loads(payload), separators=(",", ":"), ensure_ascii=False)
+        assert reference.encode() == payload

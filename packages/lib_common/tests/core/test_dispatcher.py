@@ -396,8 +396,8 @@ def test_closed_sinks_are_skipped_and_broken_sinks_removed() -> None:
 
 
 def test_guard_follows_flush_and_drain() -> None:
-    """A written frame counts as the transport's figure; a lagging client's backlog held
-    back by a flush counts as pending; a drain releases both."""
+    """A written frame counts as the transport's figure; a lagging client's frames are
+    held (not copied into its transport) and count as pending; a drain writes them."""
     guard = MemoryGuard[str](budget=10**9, client_cap=10**9)
     h = Harness(guard=guard)
     sink = h.connect("a", "AAPL", drains=False)
@@ -408,8 +408,15 @@ def test_guard_follows_flush_and_drain() -> None:
     sink.buffered = 100_000  # past the lag threshold: the next frames wait
     h.dispatcher.publish_quote(quote())
     h.dispatcher.publish_quote(quote())
-    h.dispatcher.flush()  # judged, then written (not conflating)
-    assert 100_000 + 2 * size == sink.buffered == guard.usage("a")
+    assert 1 == h.dispatcher.flush().held
+    assert (100_000, 1) == (sink.buffered, len(sink.writes))
+    assert 100_000 + 2 * size == guard.usage("a")
+    assert ("a",) == h.dispatcher.held_clients()
+    sink.buffered = 0  # the peer read everything
+    h.dispatcher.notify_drained("a")
+    assert 2 == h.dispatcher.flush().frames
+    assert 2 * size == sink.buffered == guard.usage("a")
+    assert () == h.dispatcher.held_clients()
     sink.buffered = 0
     h.dispatcher.notify_drained("a")
     assert 0 == guard.total

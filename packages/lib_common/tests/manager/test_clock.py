@@ -46,3 +46,15 @@ async def test_zero_sleep_and_backwards_time() -> None:
         await clock.advance(-1)
     await SYSTEM_CLOCK.sleep(0)
     assert SYSTEM_CLOCK.time() > 1_700_000_000
+
+
+@pytest.mark.parametrize(
+    "anyio_backend", [("asyncio", {}), ("asyncio", {"use_uvloop": True})], ids=["asyncio", "uvloop"]
+)
+@pytest.mark.anyio
+async def test_system_clock_sleep_past_a_deadline_returns(anyio_backend: object) -> None:
+    """A negative wait (a deadline that just passed) returns at once on either loop;
+    uvloop's own sleep would raise ValueError."""
+    pytest.importorskip("uvloop")
+    with anyio.fail_after(1):
+        await SYSTEM_CLOCK.sleep(-0.001)

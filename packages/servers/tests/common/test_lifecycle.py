@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import platform
 import signal
@@ -20,6 +21,7 @@ from rsdev_servers.common.lifecycle import (
     open_server,
     return_large_buffers_to_the_os,
     serve_until_stopped,
+    use_uvloop,
 )
 from rsdev_servers.common.settings import (
     EXIT_BIND,
@@ -142,3 +144,18 @@ def test_serve_until_stopped_clean_stop_on_sigterm() -> None:
 def test_large_buffers_are_set_to_return_to_the_os_on_glibc() -> None:
     """On glibc the fixed mmap threshold is accepted, so freed client buffers are unmapped."""
     assert True is return_large_buffers_to_the_os()
+
+
+def test_event_loop_choice_follows_the_environment() -> None:
+    """uvloop when importable unless RSDEV_EVENT_LOOP=asyncio; nonsense is an error."""
+    available = importlib.util.find_spec("uvloop") is not None
+    assert available == use_uvloop({})
+    assert not use_uvloop({"RSDEV_EVENT_LOOP": "asyncio"})
+    assert not use_uvloop({"RSDEV_EVENT_LOOP": " AsyncIO "})
+    if available:
+        assert use_uvloop({"RSDEV_EVENT_LOOP": "uvloop"})
+    else:
+        with pytest.raises(ValueError, match="not installed"):
+            use_uvloop({"RSDEV_EVENT_LOOP": "uvloop"})
+    with pytest.raises(ValueError, match="must be asyncio or uvloop"):
+        use_uvloop({"RSDEV_EVENT_LOOP": "trio"})

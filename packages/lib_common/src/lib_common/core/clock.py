@@ -36,7 +36,7 @@ class Clock(Protocol):
         ...
 
     async def sleep(self, seconds: float) -> None:
-        """Wait `seconds` on this clock (cancellable)."""
+        """Wait `seconds` on this clock (cancellable); zero or less: just a checkpoint."""
         ...
 
 
@@ -50,7 +50,9 @@ class SystemClock:
         return time.time()
 
     async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
+        # A deadline computed a moment ago may have passed (uvloop's timers fire up to a
+        # millisecond early); uvloop refuses a negative delay where asyncio returns.
+        await anyio.sleep(max(0.0, seconds))
 
 
 SYSTEM_CLOCK: Clock = SystemClock()

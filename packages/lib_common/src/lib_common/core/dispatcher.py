@@ -12,10 +12,12 @@ Per client:
   `conflate=True`: at most one frame per symbol — a newer frame replaces the pending one
   in the position where that symbol first arrived; frames that belong to no symbol
   (status, errors, pongs) are all kept in order. While the client's transport holds more
-  than `lag_threshold` bytes, its outbox is *held* (not written) and keeps conflating;
-  it is written when a later flush finds the transport drained. The I/O layer calls
-  `notify_drained(client)` when a transport drains so held frames do not wait for the
-  next message.
+  than `lag_threshold` bytes, its outbox is *held* (not written): a conflating one keeps
+  conflating, the other keeps every frame — as references to the frames every
+  subscriber shares, not as copies in the transport's buffer. It is written when a later
+  flush finds the transport drained. The I/O layer calls `notify_drained(client)` for
+  the `held_clients()` whose transport drained, so held frames do not wait for the next
+  message.
 - **Priority.** `Priority.HIGH` clients are written first in each flush, and are the
   last evicted (see `MemoryGuard`).
 
@@ -24,8 +26,8 @@ appends a shared `bytes` to a list: a queued frame costs a pointer until it is w
 Each flush writes the clients whose transport keeps up (at most `lag_threshold` bytes
 unsent) first and then reports their transports' figures, so a burst that a reader's
 socket takes at once is never held against it; clients whose transport lags have their
-pending bytes and transport figure reported and are judged before their write (a
-victim's backlog is dropped, not copied into its transport first). When a client passes its cap,
+pending bytes and transport figure reported and are judged, and held (a victim's
+backlog is dropped, never copied into its transport). When a client passes its cap,
 or the total passes the budget, the victims get one final error frame
 (`{"type":"error","code":"slow_consumer",…}`, restream's protocol; `final_frames` sets
 another frame per reason, or none: a Yahoo-protocol client could not read that JSON) and
@@ -124,7 +126,7 @@ class FlushResult(Generic[ClientT]):
 
     writes: int = 0
     frames: int = 0
-    held: int = 0  # conflating clients left waiting for their transport to drain
+    held: int = 0  # clients left waiting for their transport to drain
     evicted: tuple[Victim[ClientT], ...] = ()
 
 
@@ -136,18 +138,29 @@ class _Outbox(Generic[ClientT]):
     dirty: dict[ClientT, None]  # the dirty set of this client's priority
     frames: list[bytes] = field(default_factory=list)
     latest: dict[str | int, bytes] = field(default_factory=dict)
+    # Of `frames`, how many were measured and their bytes (a held backlog is measured
+    # at each flush: only what was added since).
+    measured: int = 0
+    measured_bytes: int = 0
 
     def take(self) -> list[bytes]:
         batch = list(self.latest.values()) if self.conflate else self.frames
         self.frames = []
         self.latest = {}
+        self.measured = self.measured_bytes = 0
         return batch
 
     def count(self) -> int:
         return len(self.latest) if self.conflate else len(self.frames)
 
     def pending_bytes(self) -> int:
-        return sum(map(len, self.latest.values() if self.conflate else self.frames))
+        if self.conflate:
+            return sum(map(len, self.latest.values()))  # at most one frame per symbol
+        frames = self.frames
+        if self.measured < len(frames):
+            self.measured_bytes += sum(map(len, frames[self.measured :]))
+            self.measured = len(frames)
+        return self.measured_bytes
 
 
 class Dispatcher(Generic[ClientT]):
@@ -179,6 +192,7 @@ class Dispatcher(Generic[ClientT]):
         self._clients: dict[ClientT, _Outbox[ClientT]] = {}
         # Dirty clients per priority, dicts used as ordered sets.
         self._dirty: dict[Priority, dict[ClientT, None]] = {p: {} for p in _FLUSH_ORDER}
+        self._held: dict[ClientT, None] = {}  # lagging clients with frames waiting
         self._flush_scheduled = False
         self._needs_enforce = False
         self._control_key = 0
@@ -226,9 +240,14 @@ class Dispatcher(Generic[ClientT]):
         self._dropped += outbox.count()
         self.guard.remove_client(client)
         outbox.dirty.pop(client, None)
+        self._held.pop(client, None)
 
     def __contains__(self, client: object) -> bool:
         return client in self._clients
+
+    def held_clients(self) -> tuple[ClientT, ...]:
+        """Clients whose frames wait for their transport to drain (see `notify_drained`)."""
+        return tuple(self._held)
 
     def pending_frames(self, client: ClientT) -> int:
         """Frames queued for `client` and not yet written."""
@@ -304,17 +323,19 @@ class Dispatcher(Generic[ClientT]):
 
     def flush(self) -> FlushResult[ClientT]:
         """Write every dirty client's pending frames, one write per client, enforcing the
-        memory guard in between. Called by the loop once per iteration, or in tests.
+        memory guard. Called by the loop once per iteration, or in tests.
 
-        Clients whose transport keeps up are written first, so a burst their sockets
-        absorb is never held against them; then the guard picks its victims, judged on
-        what is really left (their backlog is dropped, not first copied into a transport);
-        then the clients whose transport lags get their frames (conflating ones are held).
+        A client whose transport keeps up is written and then reported by its transport's
+        figure, so a burst its socket absorbs is never held against it. A client whose
+        transport lags is held: its backlog and transport figure are reported, it stays
+        dirty, and the guard judges it on them (a victim's backlog is dropped, not first
+        copied into a transport).
         """
         self._flush_scheduled = False
         self._flushes += 1
-        writes = frames = held = 0
-        lagging: list[tuple[ClientT, _Outbox[ClientT]]] = []
+        writes = frames = 0
+        guard = self.guard
+        lag_threshold = self._lag_threshold
         for priority in _FLUSH_ORDER:
             dirty = self._dirty[priority]
             if not dirty:
@@ -328,45 +349,35 @@ class Dispatcher(Generic[ClientT]):
                 sink = outbox.sink
                 if sink.closed:
                     self._dropped += outbox.count()
-                    self.guard.set_pending(client, 0)
+                    guard.set_pending(client, 0)
                     outbox.take()
+                    self._held.pop(client, None)
                     continue
                 buffered = sink.buffered_bytes()
-                if buffered > self._lag_threshold:
-                    # Judged before its write, on its backlog and the transport's figure.
-                    over_pending = self.guard.set_pending(client, outbox.pending_bytes())
-                    if self.guard.set_transport(client, buffered) or over_pending:
+                if buffered > lag_threshold:
+                    over_pending = guard.set_pending(client, outbox.pending_bytes())
+                    if guard.set_transport(client, buffered) or over_pending:
                         self._needs_enforce = True
-                    if outbox.conflate:
-                        dirty[client] = None
-                        held += 1
-                    else:
-                        lagging.append((client, outbox))
+                    dirty[client] = None
+                    self._held[client] = None
                     continue
                 written = self._write(client, outbox)
                 if written:
                     writes += 1
                     frames += written
         evicted: list[Victim[ClientT]] = []
-        if self._needs_enforce or self.guard.over_budget():
+        if self._needs_enforce or guard.over_budget():
             evicted = self._enforce()
-        for client, outbox in lagging:
-            if self._clients.get(client) is outbox:  # not evicted, not removed
-                written = self._write(client, outbox)
-                if written:
-                    writes += 1
-                    frames += written
-        if self._needs_enforce:
-            evicted.extend(self._enforce())
         self._writes += writes
         self._frames_written += frames
-        return FlushResult(writes, frames, held, tuple(evicted))
+        return FlushResult(writes, frames, len(self._held), tuple(evicted))
 
     def _write(self, client: ClientT, outbox: _Outbox[ClientT]) -> int:
         """Hand the client's pending frames to its sink in one call; the frames written
         (0 when the sink broke: the client is then aborted and removed)."""
         sink = outbox.sink
         batch = outbox.take()
+        self._held.pop(client, None)
         if not batch:
             return 0
         try:
@@ -430,6 +441,7 @@ class Dispatcher(Generic[ClientT]):
         outbox = self._clients.pop(victim.client)
         self._dropped += outbox.count()
         outbox.dirty.pop(victim.client, None)
+        self._held.pop(victim.client, None)
         self.guard.record_eviction(victim)
         sink = outbox.sink
         if sink.closed:

@@ -1,7 +1,7 @@
 """Process lifecycle shared by the gateways: event loop, signals, a bounded shutdown.
 
-- `run_async(main)`: run `main()` on asyncio (uvloop when installed) and return its exit
-  code.
+- `run_async(main)`: run `main()` on asyncio (uvloop when installed, unless
+  `RSDEV_EVENT_LOOP=asyncio`) and return its exit code.
 - `Shutdown`: `await tg.start(shutdown.watch_signals)` installs SIGINT/SIGTERM handlers
   *before* the gateway announces itself, so a signal is never lost to the default action.
   The first signal sets `shutdown.requested` (the gateway then stops accepting, closes
@@ -30,7 +30,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
@@ -68,10 +68,25 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DUPLICATE_WINDOW = 1.0  # seconds within which a repeated stop signal is the same stop
 
 
+EVENT_LOOP_ENV = "RSDEV_EVENT_LOOP"
+
+
+def use_uvloop(environ: Mapping[str, str] = os.environ) -> bool:
+    """uvloop if importable, unless `RSDEV_EVENT_LOOP=asyncio` asks for the standard loop
+    (to compare, or to rule uvloop out); `RSDEV_EVENT_LOOP=uvloop` requires it."""
+    wanted = environ.get(EVENT_LOOP_ENV, "").strip().lower()
+    if wanted not in ("", "asyncio", "uvloop"):
+        raise ValueError(f"{EVENT_LOOP_ENV} must be asyncio or uvloop, not {wanted!r}")
+    available = importlib.util.find_spec("uvloop") is not None
+    if wanted == "uvloop" and not available:
+        raise ValueError(f"{EVENT_LOOP_ENV}=uvloop, but uvloop is not installed")
+    return available and wanted != "asyncio"
+
+
 def run_async(main: Callable[[], Awaitable[int]]) -> int:
-    """Run `main` in a fresh event loop (uvloop if importable) and return its result."""
-    use_uvloop = importlib.util.find_spec("uvloop") is not None
-    result: int = anyio.run(main, backend="asyncio", backend_options={"use_uvloop": use_uvloop})
+    """Run `main` in a fresh event loop (see `use_uvloop`) and return its result."""
+    options = {"use_uvloop": use_uvloop()}
+    result: int = anyio.run(main, backend="asyncio", backend_options=options)
     return result
 
 
@@ -271,12 +286,18 @@ def run_console_script(
         sys.stderr.write(f"{app}: error: {exc}\n")
         return EXIT_CONFIG
     try:
+        uvloop = use_uvloop()
+    except ValueError as exc:
+        sys.stderr.write(f"{app}: error: {exc}\n")
+        return EXIT_CONFIG
+    try:
         handle = setup_logging_from_args(app, args)
     except (ValueError, OSError) as exc:
         sys.stderr.write(f"{app}: error: logging: {exc}\n")
         return EXIT_CONFIG
     try:
         logger.debug("settings: {}", resolved.describe(options))
+        logger.debug("event loop: {}", "uvloop" if uvloop else "asyncio")
         return_large_buffers_to_the_os()
         return serve_until_stopped(lambda stop: run(settings, stop), app=app, grace=grace)
     finally:

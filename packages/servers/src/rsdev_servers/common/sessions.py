@@ -180,7 +180,6 @@ class SessionHub:
         self.clock = clock
         self.sessions: dict[int, ClientSession] = {}
         self._ids = itertools.count(1)
-        self._conflating: set[int] = set()
         self.connections_total = 0
         self.refused: Counter[str] = Counter()  # unauthorized, forbidden_origin, full
         self.errors: Counter[str] = Counter()  # error codes answered, plus abuse_closed
@@ -241,8 +240,6 @@ class SessionHub:
             session.id, conn, priority=options.priority, conflate=options.conflate
         )
         self.sessions[session.id] = session
-        if options.conflate:
-            self._conflating.add(session.id)
         try:
             handler.on_open(session)
             for problem in options.problems:
@@ -252,7 +249,6 @@ class SessionHub:
             try:
                 handler.on_close(session)
             finally:
-                self._conflating.discard(session.id)
                 del self.sessions[session.id]
                 self.dispatcher.remove_client(session.id)
 
@@ -281,15 +277,11 @@ class SessionHub:
             session.conn.close(code, reason)
 
     async def run_drain_ticks(self, interval: float = 0.05) -> None:
-        """Wake conflating clients whose transport drained (their held frames go out)."""
+        """Wake held clients whose transport drained (their waiting frames go out)."""
         dispatcher = self.dispatcher
         while True:
             await anyio.sleep(interval)
-            for client in self._conflating:
+            for client in dispatcher.held_clients():
                 session = self.sessions.get(client)
-                if (
-                    session is not None
-                    and session.conn.writable
-                    and dispatcher.pending_frames(client)
-                ):
+                if session is not None and session.conn.writable:
                     dispatcher.notify_drained(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -61,10 +62,11 @@ def error_frame(code: str, message: str, extra: Mapping[str, Any]) -> bytes:
 
 
 class Hub:
-    def __init__(self, hub: SessionHub, handler: Echo, url: str) -> None:
+    def __init__(self, hub: SessionHub, handler: Echo, port: int) -> None:
         self.hub = hub
         self.handler = handler
-        self.url = url
+        self.port = port
+        self.url = f"ws://127.0.0.1:{port}/ws"
 
 
 @asynccontextmanager
@@ -91,7 +93,7 @@ async def running_hub(
     settings = ServerSettings(origins=policy.handshake_origins(), close_timeout=1.0)
     async with serve("127.0.0.1", 0, ws_handler=handle, settings=settings) as server:
         policy.listening_on("127.0.0.1", server.port)
-        yield Hub(hub, handler, f"ws://127.0.0.1:{server.port}/ws")
+        yield Hub(hub, handler, server.port)
 
 
 async def recv(ws: ClientConnection) -> dict[str, Any]:
@@ -204,3 +206,29 @@ async def test_close_all() -> None:
         await recv(b)
         hub.hub.close_all(1001, "bye")
         assert [await closed_with(a), await closed_with(b)] == [1001, 1001]
+
+
+async def test_held_frames_go_out_on_a_drain_tick_without_new_messages() -> None:
+    """A client that stops reading has its later frames held in its outbox (not copied
+    into its transport); once it reads again, the drain tick writes them — every frame,
+    in order, though nothing new was sent."""
+    count, payload = 200, "x" * 40_000  # 8 MB: more than the loopback socket buffers
+    async with running_hub() as hub, anyio.create_task_group() as tg:
+        tg.start_soon(hub.hub.run_drain_ticks, 0.01)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", hub.port))
+        async with await connect(hub.url, sock=sock, max_size=None, max_queue=1) as ws:
+            assert await recv(ws) == {"type": "hello"}
+            (session,) = hub.hub.sessions.values()
+            dispatcher = hub.hub.dispatcher
+            saw_held = False
+            for i in range(count):
+                session.send(text_frame(json.dumps({"i": i, "pad": payload}).encode()))
+                dispatcher.flush()
+                saw_held = saw_held or session.id in dispatcher.held_clients()
+            assert saw_held  # the last frames waited in the outbox
+            received = [(await recv(ws))["i"] for _ in range(count)]
+            assert list(range(count)) == received
+            assert () == dispatcher.held_clients()
+        tg.cancel_scope.cancel()

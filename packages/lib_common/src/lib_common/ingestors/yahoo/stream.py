@@ -528,7 +528,7 @@ class YahooStreamClient:
             self._on_quote(quote)
         except Exception as exc:
             # Not raised here (the event loop would only log it and drop the socket):
-            # the reader raises it once the connection is down.
+            # `_serve` raises it once the connection is down.
             conn.failure = exc
             conn.ws.transport.abort()
             return

@@ -186,3 +186,26 @@ def test_help_lists_environment_variables(capsys) -> None:
     for name in ("RSDEV_MONITOR_TEST_INTERVAL", "RSDEV_MONITOR_TEST_CONFIG", "TEST_TARGET"):
         assert name in out
     assert "3 UNKNOWN" in out
+
+
+def test_a_tool_overrides_common_defaults_by_name(capsys) -> None:
+    """`defaults` replaces each named common default (remind_every and warn_ms included),
+    in the resolved settings and in --help; an unknown name is a programming error."""
+    parser = build_parser(
+        "monitor-test", "Watch.", "RSDEV_MONITOR_TEST", defaults={"remind_every": 5, "warn_ms": 250}
+    )
+    seen: list = []
+
+    def make(a):
+        seen.append(a)
+        return OneResult("svc:1", GOOD)
+
+    assert 0 == run_cli(parser.parse_args(["--once"]), make, "monitor-test", env={})
+    assert (5, 250) == (seen[0].remind_every, seen[0].warn_ms)
+    capsys.readouterr()
+    parser.print_help()
+    out = capsys.readouterr().out
+    assert "while down (0: never) [default 5;" in " ".join(out.split())
+    assert "milliseconds is a WARNING [default 250;" in " ".join(out.split())
+    with pytest.raises(ValueError, match="no such common option"):
+        build_parser("monitor-test", "Watch.", "RSDEV_MONITOR_TEST", defaults={"nope": 1})

@@ -156,6 +156,60 @@ def _positive_float(text: str) -> float:
     return value
 
 
+_Common = tuple[str, Callable[[str], Any], str, str]  # flag, type, metavar, help
+_PROBING: tuple[_Common, ...] = (
+    ("--interval", _positive_float, "SECONDS", "seconds between probes"),
+    ("--timeout", _positive_float, "SECONDS", "seconds one probe may take"),
+    (
+        "--fail-after",
+        int,
+        "N",
+        "consecutive failed probes before DOWN (fewer: PENDING, no alert)",
+    ),
+    ("--recover-after", int, "M", "consecutive good probes before UP again"),
+    (
+        "--remind-every",
+        float,
+        "MINUTES",
+        "repeat the DOWN alert every MINUTES while down (0: never)",
+    ),
+    ("--warn-ms", float, "MS", "a good probe slower than MS milliseconds is a WARNING"),
+)
+_OUTPUT: tuple[_Common, ...] = (
+    (
+        "--state-file",
+        Path,
+        "FILE",
+        "where an open outage is kept across restarts "
+        "(default $XDG_STATE_HOME/rsdev/<tool>-<target hash>.json)",
+    ),
+    ("--metrics-port", int, "PORT", "serve Prometheus metrics on http://127.0.0.1:PORT/metrics"),
+)
+
+
+def _add_common(
+    parser: argparse.ArgumentParser,
+    group: argparse._ArgumentGroup,
+    prefix: str,
+    options: tuple[_Common, ...],
+    defaults: Mapping[str, Any],
+) -> None:
+    """The common options: env `<PREFIX>_<NAME>`, config key `<name>`, default by name."""
+    for option, kind, metavar, text in options:
+        name = option.removeprefix("--").replace("-", "_")
+        add_setting(
+            parser,
+            option,
+            env=f"{prefix}_{name.upper()}",
+            config_key=name,
+            default=defaults.get(name),
+            type=kind,
+            metavar=metavar,
+            group=group,
+            help=text,
+        )
+
+
 def build_parser(
     prog: str,
     description: str,
@@ -211,99 +265,15 @@ def build_parser(
     if unknown:
         raise ValueError(f"no such common option: {sorted(unknown)}")
     d.update(defaults or {})
-    add_setting(
-        parser,
-        "--interval",
-        env=f"{p}_INTERVAL",
-        config_key="interval",
-        default=d["interval"],
-        type=_positive_float,
-        metavar="SECONDS",
-        group=beat,
-        help="seconds between probes",
-    )
-    add_setting(
-        parser,
-        "--timeout",
-        env=f"{p}_TIMEOUT",
-        config_key="timeout",
-        default=d["timeout"],
-        type=_positive_float,
-        metavar="SECONDS",
-        group=beat,
-        help="seconds one probe may take",
-    )
-    add_setting(
-        parser,
-        "--fail-after",
-        env=f"{p}_FAIL_AFTER",
-        config_key="fail_after",
-        default=d["fail_after"],
-        type=int,
-        metavar="N",
-        group=beat,
-        help="consecutive failed probes before DOWN (fewer: PENDING, no alert)",
-    )
-    add_setting(
-        parser,
-        "--recover-after",
-        env=f"{p}_RECOVER_AFTER",
-        config_key="recover_after",
-        default=d["recover_after"],
-        type=int,
-        metavar="M",
-        group=beat,
-        help="consecutive good probes before UP again",
-    )
-    add_setting(
-        parser,
-        "--remind-every",
-        env=f"{p}_REMIND_EVERY",
-        config_key="remind_every",
-        default=30.0,
-        type=float,
-        metavar="MINUTES",
-        group=beat,
-        help="repeat the DOWN alert every MINUTES while down (0: never)",
-    )
-    add_setting(
-        parser,
-        "--warn-ms",
-        env=f"{p}_WARN_MS",
-        config_key="warn_ms",
-        default=d["warn_ms"],
-        type=float,
-        metavar="MS",
-        group=beat,
-        help="a good probe slower than MS milliseconds is a WARNING",
-    )
+    _add_common(parser, beat, p, _PROBING, d)
     out = parser.add_argument_group("state and metrics")
-    add_setting(
-        parser,
-        "--state-file",
-        env=f"{p}_STATE_FILE",
-        config_key="state_file",
-        type=Path,
-        metavar="FILE",
-        group=out,
-        help="where an open outage is kept across restarts "
-        "(default $XDG_STATE_HOME/rsdev/<tool>-<target hash>.json)",
-    )
+    _add_common(parser, out, p, _OUTPUT[:1], d)
     out.add_argument(
         "--no-state-file",
         action="store_true",
         help="keep no state file (an outage open at exit is forgotten)",
     )
-    add_setting(
-        parser,
-        "--metrics-port",
-        env=f"{p}_METRICS_PORT",
-        config_key="metrics_port",
-        type=int,
-        metavar="PORT",
-        group=out,
-        help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics",
-    )
+    _add_common(parser, out, p, _OUTPUT[1:], d)
     add_logging_arguments(parser)
     return parser
 

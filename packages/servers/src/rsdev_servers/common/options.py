@@ -1,7 +1,8 @@
 """The options both gateways have, described once, and the load steps they share.
 
 A gateway's option table picks rows from here with `shared_option(name, **changes)`
-(changes: a gateway-specific default or help text) and adds its own. `load_gateway_options`
+(changes: a gateway-specific default or help text) and adds its own. `gateway_parser`
+builds a gateway's command line (its options, logging, the exit codes). `load_gateway_options`
 is the common part of every gateway's `load_settings`: parse the command line, find the
 config file, resolve flag > environment > config file > default, refuse upstream URLs next
 to `--demo`. `GatewaySettings` holds the values both gateways have and validates them
@@ -28,9 +29,11 @@ from rsdev_servers.common.parsers import (
 )
 from rsdev_servers.common.security import check_bind
 from rsdev_servers.common.settings import (
+    GatewayArgumentParser,
     Option,
     Resolved,
     SettingsError,
+    add_options,
     load_config_section,
     resolve_options,
 )
@@ -220,6 +223,29 @@ def shared_option(name: str, **changes: Any) -> Option:
     """The shared row `name`, with a gateway's `changes` (default, help, …)."""
     option = SHARED_OPTIONS[name]
     return replace(option, **changes) if changes else option
+
+
+_EXIT_CODES: Final = (
+    "Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 run-time failure or forced "
+    "shutdown, 2 bad option or config, 3 cannot listen (address in use)."
+)
+
+
+def gateway_parser(
+    prog: str, description: str, options: Sequence[Option], *, env_prefix: str, docs: str
+) -> GatewayArgumentParser:
+    """A gateway's command line: its options, the logging options, and an epilog with the
+    exit codes, the `--demo` quick start and `docs` (where to read more)."""
+    from lib_common.logging import add_logging_arguments
+
+    parser = GatewayArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=f"{_EXIT_CODES} Quick start: {prog} --demo. {docs}",
+    )
+    add_options(parser, options, env_prefix=env_prefix)
+    add_logging_arguments(parser)
+    return parser
 
 
 def load_gateway_options(

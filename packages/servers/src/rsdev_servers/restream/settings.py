@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from lib_common.logging import add_logging_arguments
 from rsdev_servers.common.options import (
     UPSTREAM,
     YAHOO_REST_URL,
     YAHOO_STREAM_URL,
     GatewaySettings,
+    gateway_parser,
     load_gateway_options,
     shared_option,
 )
@@ -29,7 +29,6 @@ from rsdev_servers.common.settings import (
     Option,
     Resolved,
     SettingsError,
-    add_options,
 )
 
 __all__ = [
@@ -198,24 +197,19 @@ class RestreamSettings(GatewaySettings):
 
 def build_parser() -> GatewayArgumentParser:
     """The `restream` command line."""
-    parser = GatewayArgumentParser(
-        prog="restream",
-        description=(
+    return gateway_parser(
+        "restream",
+        (
             "Hold one upstream market-data connection (Yahoo streaming, REST polling as "
             "fallback, CNN Fear & Greed) and fan quotes out to local clients over WebSocket "
             "(ws://HOST:PORT/ws) with microsecond timestamps. HTTP on the same port: /health, "
             "/metrics, /snapshot. Every option can also come from RESTREAM_<OPTION> or the "
             "config file (flag > environment > config file > default)."
         ),
-        epilog=(
-            "Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 run-time failure or forced "
-            "shutdown, 2 bad option or config, 3 cannot listen (address in use). "
-            "Quick start: restream --demo. Protocol: docs/protocol.md."
-        ),
+        OPTIONS,
+        env_prefix=ENV_PREFIX,
+        docs="Protocol: docs/protocol.md.",
     )
-    add_options(parser, OPTIONS, env_prefix=ENV_PREFIX)
-    add_logging_arguments(parser)
-    return parser
 
 
 def load_settings(

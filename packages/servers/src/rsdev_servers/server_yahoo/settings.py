@@ -13,18 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from lib_common.logging import add_logging_arguments
 from rsdev_servers.common.options import (
     LIMITS,
     UPSTREAM,
     YAHOO_REST_URL,
     YAHOO_STREAM_URL,
     GatewaySettings,
+    gateway_parser,
     load_gateway_options,
     shared_option,
 )
 from rsdev_servers.common.parsers import parse_count, parse_positive_seconds, parse_seconds
-from rsdev_servers.common.settings import GatewayArgumentParser, Option, Resolved, add_options
+from rsdev_servers.common.settings import GatewayArgumentParser, Option, Resolved
 
 __all__ = [
     "CONFIG_SECTION",
@@ -141,9 +141,9 @@ class YahooGatewaySettings(GatewaySettings):
 
 def build_parser() -> GatewayArgumentParser:
     """The `server-yahoo` command line."""
-    parser = GatewayArgumentParser(
-        prog="server-yahoo",
-        description=(
+    return gateway_parser(
+        "server-yahoo",
+        (
             "A drop-in Yahoo Finance streaming endpoint: clients written for Yahoo's own "
             "streamer change only the URL (ws://HOST:PORT/?version=2 for the JSON envelope "
             "format, ws://HOST:PORT/ for the legacy bare-base64 format) and share one "
@@ -152,15 +152,10 @@ def build_parser() -> GatewayArgumentParser:
             f"{ENV_PREFIX}<OPTION> or the config file (flag > environment > config file > "
             "default)."
         ),
-        epilog=(
-            "Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 run-time failure or forced "
-            "shutdown, 2 bad option or config, 3 cannot listen (address in use). "
-            "Quick start: server-yahoo --demo. Details: docs/server-yahoo.md."
-        ),
+        OPTIONS,
+        env_prefix=ENV_PREFIX,
+        docs="Details: docs/server-yahoo.md.",
     )
-    add_options(parser, OPTIONS, env_prefix=ENV_PREFIX)
-    add_logging_arguments(parser)
-    return parser
 
 
 def load_settings(

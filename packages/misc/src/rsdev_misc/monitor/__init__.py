@@ -27,6 +27,10 @@ A tool supplies a `Probe` (one check of one service, see `probe.py`) and reuses 
 - `MonitorLoop(probe, settings, *, tool, clock, sleep, observers, metrics)`: the daemon
   loop; `await step()` runs one probe + transition and returns the `Beat`; `await
   run(stop_event)` beats until the anyio Event is set, then saves the state.
+- `PhasedProbe[Target, Conn, Heartbeat]`: the skeleton of a connection-based probe (connect or
+  reuse, one timed call, optional heartbeat, close, under one deadline, failures classified
+  and redacted); a subclass supplies `_open`, `_call`, `_beat`, `_close`, `_classify`,
+  `_describe` and `_latency_ms`. Used by monitor-postgres and monitor-redis.
 - `redact(text, extra_secrets=())`: masks passwords and tokens; use on every error message
   and target description.
 - `Tracker` / `StateMachine` / `TABLE`: the sans-I/O state machine and outage bookkeeping.
@@ -46,6 +50,7 @@ from rsdev_misc.monitor.cli import (
 from rsdev_misc.monitor.clock import SYSTEM_CLOCK, Clock, Instant, Sleep, SystemClock, real_sleep
 from rsdev_misc.monitor.loop import Beat, LoopObserver, MonitorLoop, utc
 from rsdev_misc.monitor.metrics import MetricsServer, MonitorMetrics, serve_metrics
+from rsdev_misc.monitor.phased_probe import PhasedProbe, ServiceTarget
 from rsdev_misc.monitor.probe import FailureKind, Probe, ProbeResult, Severity
 from rsdev_misc.monitor.redact import MASK, redact
 from rsdev_misc.monitor.report import classify, human_line, result_dict
@@ -81,9 +86,11 @@ __all__ = [
     "MonitorSettings",
     "Observation",
     "OpenOutage",
+    "PhasedProbe",
     "Probe",
     "ProbeResult",
     "SavedState",
+    "ServiceTarget",
     "Severity",
     "Signal",
     "Sleep",

@@ -5,7 +5,11 @@
     cfg = load_config("/etc/rsdev/restream.enc")          # key from RSDEV_CONFIG_KEY[_FILE]
     db = load_section(cfg, "db", DbSettings)               # a typed dataclass
 
-See docs/config.md for the file format, key handling and the `rsdev-config` CLI.
+    # CLI front ends: each Setting by flag > environment > config > default
+    resolved = resolve_settings(settings, flags, environ=os.environ, config=cfg)
+
+See docs/config.md for the file format, key handling, the `rsdev-config` CLI and the shared
+setting resolution (`lib_common.config.settings`).
 """
 
 from lib_common.config.document import decrypt_document, encrypt_document
@@ -38,6 +42,14 @@ from lib_common.config.keys import (
 )
 from lib_common.config.loader import Source, load_config, load_section, parse_config
 from lib_common.config.paths import lookup
+from lib_common.config.settings import (
+    Resolved,
+    Setting,
+    SettingValueError,
+    help_with_notes,
+    resolve_settings,
+    unknown_config_keys,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -56,7 +68,10 @@ __all__ = [
     "KeyLike",
     "MissingKeyError",
     "NotJSONError",
+    "Resolved",
     "SectionError",
+    "Setting",
+    "SettingValueError",
     "Source",
     "SourceError",
     "UnsupportedVersionError",
@@ -66,11 +81,14 @@ __all__ = [
     "encrypt_bytes",
     "encrypt_document",
     "generate_key",
+    "help_with_notes",
     "load_config",
     "load_key",
     "load_section",
     "lookup",
     "parse_config",
     "read_key_file",
+    "resolve_settings",
     "save_encrypted",
+    "unknown_config_keys",
 ]

@@ -10,7 +10,8 @@ A tool builds its parser, adds its own settings, and hands the parsed args to `r
 Every setting (common or the tool's own) is resolved with one precedence: command-line flag
 > environment variable > config file (``--config FILE``, encrypted or plain JSON, loaded with
 `lib_common.config.load_config`; the keys of the section named after the tool, or of the top
-level) > built-in default. Usage and configuration errors exit 3 (UNKNOWN), never 2.
+level) > built-in default; the resolution and the conversions are the shared
+`lib_common.config.resolve_settings`. Usage and configuration errors exit 3 (UNKNOWN), never 2.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import anyio
 from anyio.abc import TaskStatus
 from loguru import logger
 
+from lib_common.config import Setting, SettingValueError, help_with_notes, resolve_settings
 from rsdev_misc.monitor.clock import Instant
 from rsdev_misc.monitor.loop import LoopObserver, MonitorLoop, utc
 from rsdev_misc.monitor.metrics import MonitorMetrics, serve_metrics
@@ -51,8 +53,6 @@ EXIT_OK = 0
 EXIT_CONFIG = int(Severity.UNKNOWN)  # bad flags, env, config file, or cannot start
 
 _CONTEXT = "_rsdev_monitor_cli"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 class UsageError(Exception):
@@ -72,20 +72,9 @@ class MonitorArgumentParser(argparse.ArgumentParser):
 
 
 @dataclass
-class _Spec:
-    dest: str
-    env: str | None
-    config_key: str | None
-    default: Any
-    convert: Callable[[str], Any]
-    multiple: bool = False
-    flag: bool = False
-
-
-@dataclass
 class _Context:
     env_prefix: str
-    specs: list[_Spec] = field(default_factory=list)
+    settings: list[Setting] = field(default_factory=list)
 
 
 def _context(parser: argparse.ArgumentParser) -> _Context:
@@ -114,29 +103,26 @@ def add_setting(
     a JSON list. `flag`: a boolean switch; the environment accepts 1/0, true/false, yes/no.
     The help text gets the default and the environment variable appended.
     """
-    spec = _Spec(
-        dest=flags[0].lstrip("-").replace("-", "_"),
+    setting = Setting(
+        name=flags[0].lstrip("-").replace("-", "_"),
+        parse=type,
+        default=default,
+        repeatable=multiple,
+        switch=flag,
+        flag=flags[0],
         env=env,
         config_key=config_key,
-        default=default,
-        convert=type,
-        multiple=multiple,
-        flag=flag,
     )
-    _context(parser).specs.append(spec)
-    notes = []
-    if default not in (None, False, [], ()):
-        notes.append(f"default {default}")
-    if env:
-        notes.append(f"env {env}")
-    text = f"{help} [{'; '.join(notes)}]" if notes else help
+    _context(parser).settings.append(setting)
+    shown = None if default in (None, False, [], ()) else str(default)
+    text = help_with_notes(help, default=shown, env=env)
     target = group if group is not None else parser
     if flag:
-        target.add_argument(*flags, dest=spec.dest, action="store_true", default=None, help=text)
+        target.add_argument(*flags, dest=setting.name, action="store_true", default=None, help=text)
     elif multiple:
         target.add_argument(
             *flags,
-            dest=spec.dest,
+            dest=setting.name,
             action="append",
             type=type,
             default=None,
@@ -145,7 +131,7 @@ def add_setting(
         )
     else:
         target.add_argument(
-            *flags, dest=spec.dest, type=type, default=None, help=text, metavar=metavar
+            *flags, dest=setting.name, type=type, default=None, help=text, metavar=metavar
         )
 
 
@@ -293,49 +279,31 @@ start (e.g. metrics port in use), 1 unexpected crash. Secrets are redacted in al
 
 
 # -- resolution ------------------------------------------------------------------------
-def _from_env(spec: _Spec, text: str) -> Any:
-    if spec.flag:
-        low = text.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError(f"{text!r} is not a yes/no value")
-    if spec.multiple:
-        return [spec.convert(part.strip()) for part in text.split(",") if part.strip()]
-    return spec.convert(text)
-
-
-def _from_config(spec: _Spec, value: Any) -> Any:
-    if spec.flag:
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-    if spec.multiple:
-        items = value if isinstance(value, list) else [value]
-        return [spec.convert(str(item)) for item in items]
-    return spec.convert(str(value))
-
-
 def _resolve(
     args: argparse.Namespace, ctx: _Context, config: Mapping[str, Any], env: Mapping[str, str]
 ) -> None:
-    """Fill every setting left unset by the flags, in place (raises UsageError)."""
-    for spec in ctx.specs:
-        if getattr(args, spec.dest, None) is not None:
-            continue
-        value = spec.default
-        if spec.env and spec.env in env:
-            try:
-                value = _from_env(spec, env[spec.env])
-            except (ValueError, TypeError) as exc:
-                raise UsageError(f"environment {spec.env}: {redact(exc)}") from None
-        elif spec.config_key and spec.config_key in config:
-            try:
-                value = _from_config(spec, config[spec.config_key])
-            except (ValueError, TypeError) as exc:
-                raise UsageError(f"config key {spec.config_key!r}: {redact(exc)}") from None
-        setattr(args, spec.dest, value)
+    """Fill every setting left unset by the flags, in place (raises UsageError).
+
+    argparse already converted the flags (their errors exit 3 from the parser), so only the
+    unset settings go to the shared resolution, which reads the environment, then the config.
+    """
+    unset = [s for s in ctx.settings if getattr(args, s.name, None) is None]
+    try:
+        resolved = resolve_settings(
+            unset,
+            {},
+            environ=env,
+            config=config,
+            env_label=lambda name: f"environment {name}",
+            config_label=lambda key: f"config key {key!r}",
+        )
+    except SettingValueError as exc:
+        raise UsageError(f"{exc.where}: {redact(exc.reason)}") from None
+    for setting in unset:
+        value = resolved[setting.name]
+        if setting.repeatable and isinstance(value, tuple):
+            value = list(value)  # as argparse's "append" gives for flags
+        setattr(args, setting.name, value)
 
 
 def _load_config(path: str, tool: str) -> Mapping[str, Any]:

@@ -1,8 +1,9 @@
 """Gateway settings from one option table: command-line flag > environment > config file > default.
 
 A gateway describes each setting once as an `Option` (name, help, parser, default); this
-module turns the table into argparse flags, reads `PREFIX_NAME` environment variables and
-the keys of an (encrypted) config file, and resolves each value by that precedence. Every
+module turns the table into argparse flags and hands each option, as a shared
+`lib_common.config.Setting` (env `PREFIX_NAME`, config key `name`), to
+`lib_common.config.resolve_settings`, which owns the precedence and the conversions. Every
 problem is a `SettingsError` with one line naming where the bad value came from (the flag,
 the variable or the config key), never the value when the option is secret.
 """
@@ -12,12 +13,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lib_common.config import KEY_ENV, KEY_FILE_ENV, ConfigError, load_config
+from lib_common.config import (
+    KEY_ENV,
+    KEY_FILE_ENV,
+    ConfigError,
+    Resolved,
+    Setting,
+    SettingValueError,
+    help_with_notes,
+    load_config,
+    resolve_settings,
+    unknown_config_keys,
+)
 
 __all__ = [
     "EXIT_BIND",
@@ -37,9 +49,6 @@ EXIT_OK = 0  # clean shutdown (including on SIGINT/SIGTERM)
 EXIT_ERROR = 1  # unexpected failure at run time, or a shutdown that had to be forced
 EXIT_CONFIG = 2  # bad flag, environment variable, config file or refused setting
 EXIT_BIND = 3  # cannot listen: address in use, not available, or not permitted
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 class SettingsError(ConfigError):
@@ -82,26 +91,19 @@ class Option:
     def env_name(self, prefix: str) -> str:
         return prefix + self.name.upper()
 
-
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """Resolved values by option name, and where each came from (`flag`, `env`, `config`,
-    `default`)."""
-
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
-
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
-
-    def describe(self, options: Iterable[Option]) -> dict[str, str]:
-        """`name → "value (source)"` for logging, with secrets shown as `***`."""
-        out: dict[str, str] = {}
-        for option in options:
-            value = self.values[option.name]
-            shown = "***" if option.secret and value else repr(value)
-            out[option.name] = f"{shown} ({self.sources[option.name]})"
-        return out
+    def setting(self, prefix: str) -> Setting:
+        """This option as the shared `Setting` (its sources: flag, `prefix + NAME`, key)."""
+        return Setting(
+            name=self.name,
+            parse=self.parse,
+            default=self.default,
+            repeatable=self.repeatable,
+            switch=self.switch,
+            secret=self.secret,
+            flag=self.flag_name,
+            env=self.env_name(prefix) if self.in_env else None,
+            config_key=self.name if self.in_config else None,
+        )
 
 
 class GatewayArgumentParser(argparse.ArgumentParser):
@@ -126,14 +128,11 @@ def add_options(
         if option.group is not None:
             target = groups.get(option.group) or parser.add_argument_group(option.group)
             groups[option.group] = target
-        notes = []
-        if option.shown_default is not None:
-            notes.append(f"default {option.shown_default}")
-        elif option.default not in (None, False, (), []) and not option.secret:
-            notes.append(f"default {_show_default(option.default)}")
-        if option.in_env:
-            notes.append(f"env {option.env_name(env_prefix)}")
-        text = f"{option.help} [{'; '.join(notes)}]" if notes else option.help
+        shown = option.shown_default
+        if shown is None and option.default not in (None, False, (), []) and not option.secret:
+            shown = _show_default(option.default)
+        env = option.env_name(env_prefix) if option.in_env else None
+        text = help_with_notes(option.help, default=shown, env=env)
         if option.switch:
             target.add_argument(
                 option.flag_name, dest=option.name, action="store_true", default=None, help=text
@@ -159,31 +158,25 @@ def resolve_options(
     config_name: str = "config file",
 ) -> Resolved:
     """Each option's value by precedence flag > environment > config > default."""
-    known = {o.name for o in options if o.in_config}
+    settings = [option.setting(env_prefix) for option in options]
     if config is not None:
-        unknown = sorted(set(config) - known)
+        unknown = unknown_config_keys(settings, config)
         if unknown:
+            known = sorted(s.config_key for s in settings if s.config_key is not None)
             raise SettingsError(
-                f"{config_name}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})"
+                f"{config_name}: unknown key {unknown[0]!r} (known: {', '.join(known)})"
             )
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for option in options:
-        given = getattr(args, option.name, None)
-        env = option.env_name(env_prefix)
-        if given is not None:
-            values[option.name] = _from_flag(option, given)
-            sources[option.name] = "flag"
-        elif option.in_env and env in environ:
-            values[option.name] = _from_env(option, env, environ[env])
-            sources[option.name] = "env"
-        elif config is not None and option.in_config and option.name in config:
-            values[option.name] = _from_config(option, config[option.name], config_name)
-            sources[option.name] = "config"
-        else:
-            values[option.name] = option.default
-            sources[option.name] = "default"
-    return Resolved(values, sources)
+    flags = {option.name: getattr(args, option.name, None) for option in options}
+    try:
+        return resolve_settings(
+            settings,
+            flags,
+            environ=environ,
+            config=config,
+            config_label=lambda key: f"{config_name} key {key!r}",
+        )
+    except SettingValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def load_config_section(
@@ -205,61 +198,6 @@ def load_config_section(
     if isinstance(inner, dict):
         return inner
     return document
-
-
-# -- conversions -----------------------------------------------------------------------
-
-
-def _fail(option: Option, where: str, reason: str) -> NoReturn:
-    raise SettingsError(f"{where}: {reason}")
-
-
-def _parse(option: Option, where: str, text: str) -> Any:
-    try:
-        return option.parse(text)
-    except ValueError as exc:
-        reason = str(exc) if not option.secret else "invalid value"
-        _fail(option, where, reason or "invalid value")
-
-
-def _from_flag(option: Option, given: Any) -> Any:
-    if option.switch:
-        return True
-    if option.repeatable:
-        return tuple(_parse(option, option.flag_name, item) for item in given)
-    return _parse(option, option.flag_name, given)
-
-
-def _from_env(option: Option, name: str, text: str) -> Any:
-    if option.switch:
-        lowered = text.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        _fail(option, name, "expected 1/0, true/false, yes/no or on/off")
-    if option.repeatable:
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        return tuple(_parse(option, name, p) for p in parts)
-    return _parse(option, name, text)
-
-
-def _from_config(option: Option, value: Any, config_name: str) -> Any:
-    where = f"{config_name} key {option.name!r}"
-    if option.switch:
-        if isinstance(value, bool):
-            return value
-        _fail(option, where, "must be true or false")
-    if option.repeatable:
-        items = value if isinstance(value, list) else [value]
-        return tuple(_parse(option, where, _config_text(option, where, v)) for v in items)
-    return _parse(option, where, _config_text(option, where, value))
-
-
-def _config_text(option: Option, where: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        _fail(option, where, "must be a string or a number")
-    return str(value)
 
 
 def _show_default(value: Any) -> str:

@@ -5,7 +5,7 @@ a test module with a relative import (`from ..servers import PostgresServer`) fo
 """
 
 from ._support import free_port, require_binary, service_user, wait_until
-from .daemon import LoopRun, running_loop
+from .daemon import LoopRun, check_outage_and_recovery, running_loop
 from .postgres import PgBouncerServer, PostgresServer
 from .redis import BlackHole, RedisServer
 from .running import MONITOR_ENV, Outcome, RunMain, RunMonitor
@@ -22,6 +22,7 @@ __all__ = [
     "RunMain",
     "RunMonitor",
     "TestCA",
+    "check_outage_and_recovery",
     "free_port",
     "require_binary",
     "running_loop",

@@ -7,6 +7,7 @@ a worker thread (server control blocks; the event loop must keep beating meanwhi
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,7 +16,15 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from loguru import logger
 
-from rsdev_misc.monitor import Beat, LoopObserver, MonitorLoop, MonitorSettings, Probe
+from rsdev_misc.monitor import (
+    Beat,
+    FailureKind,
+    LoopObserver,
+    MonitorLoop,
+    MonitorSettings,
+    Probe,
+    State,
+)
 
 
 class _Recorder(LoopObserver):
@@ -85,3 +94,50 @@ async def running_loop(
         await probe.aclose()
         send.close()
         receive.close()
+
+
+async def check_outage_and_recovery(
+    probe: Probe,
+    settings: MonitorSettings,
+    tool: str,
+    *,
+    stop_server: Callable[[], object],
+    start_server: Callable[[], object],
+    secret: str,
+) -> None:
+    """The outage scenario every service monitor must pass: stop the server → PENDING, DOWN
+    after `fail_after` failures (NETWORK once the server is gone); start it → UP, with a
+    logged downtime within one interval (plus slack) of the real one; `secret` in no log."""
+    async with running_loop(probe, settings, tool) as run:
+        await run.wait_for(lambda b: b.result.ok)
+        before_stop = time.monotonic()
+        await anyio.to_thread.run_sync(stop_server)
+        stopped = time.monotonic()
+        pending = await run.wait_for(lambda b: b.step.state is State.PENDING)
+        down = await run.wait_for(lambda b: b.opened is not None)
+        # A probe during the shutdown may meet "shutting down"; once it is gone: refused.
+        gone = await run.wait_for(lambda b: b.at.mono > stopped)
+        before_start = time.monotonic()
+        await anyio.to_thread.run_sync(start_server)
+        started = time.monotonic()
+        up = await run.wait_for(lambda b: b.closed is not None)
+    assert not pending.result.ok
+    assert gone.result.failure is FailureKind.NETWORK
+    assert down.step.state is State.DOWN
+    assert down.opened is not None
+    assert down.opened.failed_probes == settings.fail_after
+    assert up.step.state is State.UP
+    assert up.closed is not None
+    # The server was really down for between (before_start - stopped) and
+    # (started - before_stop); the monitor may be off by one interval either way, plus
+    # scheduling slack on a loaded machine.
+    slack = settings.interval + 0.25
+    shortest, longest = before_start - stopped, started - before_stop
+    timeline = run.timeline(since=before_stop)
+    assert shortest - slack <= up.closed.duration_s <= longest + slack, (
+        f"logged {up.closed.duration_s:.3f} s, real {shortest:.3f}..{longest:.3f} s\n{timeline}"
+    )
+    logs = "\n".join(run.logs)
+    assert "is DOWN since" in logs
+    assert "is UP again after" in logs
+    assert secret not in logs

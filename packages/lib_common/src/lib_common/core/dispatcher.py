@@ -377,7 +377,11 @@ class Dispatcher(Generic[ClientT]):
         (0 when the sink broke: the client is then aborted and removed)."""
         sink = outbox.sink
         batch = outbox.take()
-        self._held.pop(client, None)
+        # Only a held client has pending bytes on the guard's books (the flush put them
+        # there); for the rest there is nothing to clear.
+        if client in self._held:
+            del self._held[client]
+            self.guard.set_pending(client, 0)
         if not batch:
             return 0
         try:
@@ -390,9 +394,7 @@ class Dispatcher(Generic[ClientT]):
             sink.abort()
             return 0
         self._bytes_written += sum(map(len, batch))
-        guard = self.guard
-        guard.set_pending(client, 0)  # a lagging client's backlog was reported before
-        if guard.set_transport(client, sink.buffered_bytes()):
+        if self.guard.set_transport(client, sink.buffered_bytes()):
             self._needs_enforce = True
         return len(batch)
 

@@ -54,6 +54,10 @@ async def ride_out(
         quote = await client.next_quote()
         if quote.ts_upstream % 1_000_000 == 0:
             polled.add(quote.symbol)
+    # Those may still be the previous outage's polls (they wait in the client's socket
+    # behind what it read last): read on until the server has forwarded this outage's.
+    while await forwarded(server, "poll") < polls_before + len(SYMBOLS):
+        await client.next_quote()
     during = client.quotes[seen:]
     assert await forwarded(server, "poll") >= polls_before + len(SYMBOLS)
     sim.clear_faults()

@@ -11,6 +11,7 @@ import struct
 from collections.abc import Awaitable, Callable
 
 import anyio
+import anyio.lowlevel
 import pytest
 from anyio.abc import SocketStream
 from websockets.frames import Close, Frame, Opcode
@@ -98,3 +99,37 @@ async def test_full_inbound_queue_does_not_hold_up_the_close_reply(
             await stream.aclose()
             await done.wait()
     assert {"code": 4000, "total": FLOOD} == result
+
+
+@pytest.mark.anyio
+async def test_a_peers_bare_eof_makes_later_writes_no_ops(raw_upgrade: RawUpgrade) -> None:
+    """A client that half-closes TCP without a close frame gets the server's EOF back; from
+    then on the connection is closed for writing, so a fan-out that keeps writing to it
+    (every loop iteration, as the simulator's pump does) never meets the transport's
+    "write() after write_eof()" error."""
+    result: dict[str, object] = {}
+    done = anyio.Event()
+    frame = Frame(Opcode.TEXT, b"tick").serialize(mask=False)
+
+    async def pump(conn: WsConnection) -> None:
+        try:
+            while not conn.closed:
+                conn.write_frames([frame])
+                await anyio.lowlevel.checkpoint()
+            for _ in range(3):  # the iterations up to the connection's loss
+                conn.write_frames([frame])
+                await anyio.lowlevel.checkpoint()
+            result["closed"] = conn.closed
+        except Exception as exc:
+            result["error"] = repr(exc)
+        finally:
+            done.set()
+
+    async with serve(ws_handler=pump, settings=SETTINGS) as server:
+        with anyio.fail_after(2):
+            stream, _ = await raw_upgrade(server.port)
+            await stream.send_eof()
+            await read_to_eof(stream)
+            await done.wait()
+            await stream.aclose()
+    assert {"closed": True} == result

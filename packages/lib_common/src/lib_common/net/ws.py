@@ -300,10 +300,14 @@ class WsConnection:
         for data in self._protocol.data_to_send():
             if data:
                 self._transport.write(data)
-            elif self._transport.can_write_eof():
-                self._transport.write_eof()  # server closes TCP first (RFC 6455 §7.1.1)
             else:
-                self._transport.close()
+                # Nothing may be written after this (a peer's bare EOF gets here without a
+                # close handshake): frames written later would raise in the transport.
+                self._closed = True
+                if self._transport.can_write_eof():
+                    self._transport.write_eof()  # server closes TCP first (RFC 6455 §7.1.1)
+                else:
+                    self._transport.close()
         if self._abort_timer is None and self._protocol.close_expected() and not self._lost:
             self._closed = True
             self._abort_timer = self._loop.call_later(self._close_timeout, self._close_timed_out)
